@@ -1,0 +1,245 @@
+"""POST /ticket (lambda_src.create_ticket): valid tickets are stored once; every bad request is a 400 that
+names the field and writes nothing; unsigned calls are 403; failures are 500 with the request id."""
+
+from __future__ import annotations
+
+import base64
+import json
+import re
+import uuid
+
+import pytest
+
+from lambda_src import common, create_ticket
+
+CREATED_ON = re.compile(r"\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}\.\d{3}Z")
+CORS = {
+    "Access-Control-Allow-Origin": "*",
+    "Access-Control-Allow-Headers": (
+        "Content-Type,X-Amz-Date,Authorization,X-Amz-Security-Token,X-Amz-Content-Sha256"
+    ),
+    "Access-Control-Allow-Methods": "GET,POST,OPTIONS",
+    "Content-Type": "application/json",
+}
+
+
+def valid_body(**changes):
+    body = {
+        "description": "The unicorn refused to take me past the rainbow.",
+        "assigned": "Ops team",
+        "priority": "high",
+        "status": "open",
+    }
+    body.update(changes)
+    return body
+
+
+def without(field):
+    body = valid_body()
+    del body[field]
+    return body
+
+
+def all_items(table):
+    return table.scan(ConsistentRead=True)["Items"]
+
+
+def post(api_event, body, **kwargs):
+    return create_ticket.handler(api_event("POST", "/ticket", body=body, **kwargs), None)
+
+
+def test_valid_ticket_is_created_and_stored_with_every_field(tickets_table, api_event):
+    event = api_event("POST", "/ticket", body=valid_body(description="  Saddle is loose on unicorn 42.  "))
+    response = create_ticket.handler(event, None)
+
+    assert response["statusCode"] == 201
+    ticket = json.loads(response["body"])
+    assert set(ticket) == {"id", "description", "assigned", "priority", "status", "createdBy", "createdOn"}
+    assert uuid.UUID(ticket["id"]).version == 4
+    assert ticket["description"] == "Saddle is loose on unicorn 42."
+    assert ticket["assigned"] == "Ops team"
+    assert ticket["priority"] == "high"
+    assert ticket["status"] == "open"
+    assert ticket["createdBy"] == event["requestContext"]["identity"]["cognitoIdentityId"]
+    assert CREATED_ON.fullmatch(ticket["createdOn"])
+
+    items = all_items(tickets_table)
+    assert items == [{**ticket, "kind": "ticket"}]
+
+
+def test_each_create_gets_its_own_id(tickets_table, api_event):
+    ids = {json.loads(post(api_event, valid_body())["body"])["id"] for _ in range(5)}
+    assert len(ids) == 5
+    assert {item["id"] for item in all_items(tickets_table)} == ids
+
+
+def test_base64_encoded_body_is_accepted(tickets_table, api_event):
+    raw = base64.b64encode(json.dumps(valid_body(priority="low")).encode()).decode()
+    response = post(api_event, raw, base64=True)
+    assert response["statusCode"] == 201
+    assert all_items(tickets_table)[0]["priority"] == "low"
+
+
+@pytest.mark.parametrize(
+    "changes",
+    [
+        {"description": "x" * 10},
+        {"description": "x" * 2000},
+        {"assigned": "a"},
+        {"assigned": "a" * 100},
+        {"priority": "medium", "status": "assigned"},
+        {"status": "closed"},
+        {"description": "Ünïcörn 🦄 saddle broke"},
+    ],
+)
+def test_boundary_values_are_accepted(tickets_table, api_event, changes):
+    response = post(api_event, valid_body(**changes))
+    assert response["statusCode"] == 201, response["body"]
+    assert len(all_items(tickets_table)) == 1
+
+
+def test_body_of_exactly_16_kib_is_accepted_and_one_byte_more_is_not(tickets_table, api_event):
+    compact = json.dumps(valid_body())
+    at_limit = compact + " " * (16384 - len(compact.encode()))
+    assert len(at_limit.encode()) == 16384
+    assert post(api_event, at_limit)["statusCode"] == 201
+
+    response = post(api_event, at_limit + " ")
+    assert response["statusCode"] == 400
+    assert "body" in json.loads(response["body"])["message"]
+    assert len(all_items(tickets_table)) == 1
+
+
+BAD_REQUESTS = [
+    pytest.param(None, "body", id="no-body"),
+    pytest.param("", "body", id="empty-body"),
+    pytest.param("   \n ", "body", id="blank-body"),
+    pytest.param("{not json", "JSON", id="bad-json"),
+    pytest.param("[1, 2]", "object", id="array-body"),
+    pytest.param('"a string"', "object", id="string-body"),
+    pytest.param("null", "object", id="null-body"),
+    pytest.param(without("description"), "description", id="missing-description"),
+    pytest.param(without("assigned"), "assigned", id="missing-assigned"),
+    pytest.param(without("priority"), "priority", id="missing-priority"),
+    pytest.param(without("status"), "status", id="missing-status"),
+    pytest.param(valid_body(description=12345678901), "description", id="description-not-string"),
+    pytest.param(valid_body(description="too short"), "description", id="description-9-chars"),
+    pytest.param(valid_body(description="   short    "), "description", id="description-short-after-strip"),
+    pytest.param(valid_body(description="x" * 2001), "description", id="description-2001-chars"),
+    pytest.param(valid_body(assigned=""), "assigned", id="assigned-empty"),
+    pytest.param(valid_body(assigned="   "), "assigned", id="assigned-blank"),
+    pytest.param(valid_body(assigned="a" * 101), "assigned", id="assigned-101-chars"),
+    pytest.param(valid_body(assigned=None), "assigned", id="assigned-null"),
+    pytest.param(valid_body(priority="urgent"), "priority", id="priority-unknown"),
+    pytest.param(valid_body(priority="HIGH"), "priority", id="priority-wrong-case"),
+    pytest.param(valid_body(priority=["high"]), "priority", id="priority-list"),
+    pytest.param(valid_body(status="pending"), "status", id="status-unknown"),
+    pytest.param(valid_body(status=1), "status", id="status-number"),
+    pytest.param(valid_body(id="chosen-by-client"), "id", id="unknown-field-id"),
+    pytest.param(valid_body(kind="ticket"), "kind", id="unknown-field-kind"),
+    pytest.param(valid_body(createdBy="someone-else"), "createdBy", id="unknown-field-createdBy"),
+    pytest.param(
+        '{"description": "long enough text", "assigned": "a", "priority": "low", "status": "open",'
+        ' "status": "closed"}',
+        "status",
+        id="duplicate-field",
+    ),
+    pytest.param(
+        '{"description": NaN, "assigned": "a", "priority": "low", "status": "open"}', "NaN", id="nan"
+    ),
+    pytest.param(json.dumps(valid_body(description="x" * 2000)) + " " * 16384, "body", id="over-16-kib"),
+]
+
+
+@pytest.mark.parametrize(("body", "names"), BAD_REQUESTS)
+def test_bad_request_is_400_naming_the_field_and_writes_nothing(tickets_table, api_event, body, names):
+    response = post(api_event, body)
+
+    assert response["statusCode"] == 400
+    assert response["headers"]["Access-Control-Allow-Origin"] == "*"
+    message = json.loads(response["body"])["message"]
+    assert names in message
+    assert all_items(tickets_table) == []
+
+
+BAD_BASE64 = [
+    pytest.param("not base64 at all!", "base64", id="invalid-base64"),
+    pytest.param(base64.b64encode(b"\xff\xfe{}").decode(), "UTF-8", id="not-utf8"),
+    pytest.param(base64.b64encode(b" " * 16385).decode(), "body", id="decoded-over-16-kib"),
+    pytest.param("A" * 30000, "body", id="encoded-far-over-16-kib"),
+    pytest.param(base64.b64encode(json.dumps(without("status")).encode()).decode(), "status", id="missing"),
+]
+
+
+@pytest.mark.parametrize(("body", "names"), BAD_BASE64)
+def test_bad_base64_body_is_400_and_writes_nothing(tickets_table, api_event, body, names):
+    response = post(api_event, body, base64=True)
+
+    assert response["statusCode"] == 400
+    assert names in json.loads(response["body"])["message"]
+    assert all_items(tickets_table) == []
+
+
+@pytest.mark.parametrize("identity", [None, ""])
+def test_unsigned_request_is_403_and_writes_nothing(tickets_table, api_event, identity):
+    response = post(api_event, valid_body(), identity=identity)
+
+    assert response["statusCode"] == 403
+    assert json.loads(response["body"]) == {"message": "Signed request required"}
+    assert response["headers"]["Access-Control-Allow-Methods"] == "GET,POST,OPTIONS"
+    assert all_items(tickets_table) == []
+
+
+def test_cors_headers_on_success_and_on_errors(tickets_table, api_event):
+    for response in (
+        post(api_event, valid_body()),
+        post(api_event, "{"),
+        post(api_event, valid_body(), identity=None),
+    ):
+        for name, value in CORS.items():
+            assert response["headers"][name] == value
+
+
+def test_allowed_origin_comes_from_the_environment(tickets_table, api_event, monkeypatch):
+    monkeypatch.setenv("ALLOWED_ORIGIN", "https://tickets.example.com")
+    for response in (post(api_event, valid_body()), post(api_event, "{")):
+        assert response["headers"]["Access-Control-Allow-Origin"] == "https://tickets.example.com"
+
+
+def test_existing_ticket_is_never_overwritten(tickets_table, api_event, monkeypatch):
+    fixed = uuid.UUID("12345678-1234-4234-8234-123456789abc")
+    monkeypatch.setattr(create_ticket.uuid, "uuid4", lambda: fixed)
+    assert post(api_event, valid_body(status="open"))["statusCode"] == 201
+
+    response = post(api_event, valid_body(status="closed"))
+
+    assert response["statusCode"] == 500
+    assert [item["status"] for item in all_items(tickets_table)] == ["open"]
+
+
+def test_unexpected_exception_is_500_with_request_id(mocked_aws, api_event, monkeypatch):
+    def broken(*_args, **_kwargs):
+        raise RuntimeError("secret internal detail")
+
+    monkeypatch.setattr(common, "table", broken)
+    response = post(api_event, valid_body(), request_id="req-0042")
+
+    assert response["statusCode"] == 500
+    assert json.loads(response["body"]) == {"message": "Internal error", "requestId": "req-0042"}
+    assert response["headers"]["Access-Control-Allow-Origin"] == "*"
+
+
+def test_missing_table_is_500_not_a_hang(mocked_aws, api_event):
+    response = post(api_event, valid_body())
+    assert response["statusCode"] == 500
+    assert json.loads(response["body"])["requestId"]
+
+
+def test_preflight_and_wrong_method(tickets_table, api_event):
+    preflight = create_ticket.handler(api_event("OPTIONS", "/ticket"), None)
+    assert preflight["statusCode"] == 204
+    assert preflight["headers"]["Access-Control-Allow-Headers"] == CORS["Access-Control-Allow-Headers"]
+
+    wrong = create_ticket.handler(api_event("PUT", "/ticket", body=valid_body()), None)
+    assert wrong["statusCode"] == 405
+    assert all_items(tickets_table) == []

@@ -1,0 +1,177 @@
+"""AWS access: the only module that imports boto3.
+
+One `Aws` per command: clients cached per (service, region), the standard credential chain (AWS_PROFILE,
+AWS_ENDPOINT_URL honoured by botocore itself) or the local cloud's endpoint and fake credentials, botocore's
+`standard` retry mode, a counter of calls (mutating / read) fed by a botocore event hook, and an injectable
+clock so waits are testable.
+"""
+
+from __future__ import annotations
+
+import threading
+import time
+from collections import Counter
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from typing import Any, TypeVar
+
+import boto3
+import botocore.config
+import botocore.exceptions
+
+from wildrydes_mr import __version__
+from wildrydes_mr.errors import WildrydesError
+from wildrydes_mr.targets import Endpoint
+
+T = TypeVar("T")
+ClientError = botocore.exceptions.ClientError
+BotoCoreError = botocore.exceptions.BotoCoreError
+
+READ_PREFIXES = ("Get", "List", "Describe", "Head", "Test", "Query", "Scan", "BatchGet", "Lookup", "Search",
+                 "Select")
+
+
+def is_read_operation(operation: str) -> bool:
+    return operation.startswith(READ_PREFIXES)
+
+
+class Clock:
+    """Wall time and sleeping; tests and benchmarks replace it to make waits instant or simulated."""
+
+    def now(self) -> float:
+        return time.time()
+
+    def monotonic(self) -> float:
+        return time.monotonic()
+
+    def sleep(self, seconds: float) -> None:
+        time.sleep(seconds)
+
+
+@dataclass
+class CallCounter:
+    """AWS calls made through this `Aws`, counted by a botocore `before-call` hook."""
+
+    mutating: int = 0
+    read: int = 0
+    operations: Counter = field(default_factory=Counter)
+    _lock: threading.Lock = field(default_factory=threading.Lock, repr=False)
+
+    def record(self, service: str, operation: str) -> None:
+        with self._lock:
+            if is_read_operation(operation):
+                self.read += 1
+            else:
+                self.mutating += 1
+            self.operations[f"{service}:{operation}"] += 1
+
+    def snapshot(self) -> dict[str, int]:
+        with self._lock:
+            return {"mutating": self.mutating, "read": self.read}
+
+
+class Aws:
+    """Clients per (service, region), call counting, retries of named transient errors."""
+
+    def __init__(self, endpoint: Endpoint | None = None, clock: Clock | None = None,
+                 session: boto3.session.Session | None = None):
+        self.endpoint = endpoint or Endpoint()
+        self.clock = clock or Clock()
+        self.calls = CallCounter()
+        self._session = session or boto3.session.Session()
+        self._session.events.register("before-call", self._count_call)
+        self._clients: dict[tuple[str, str], Any] = {}
+        self._lock = threading.Lock()
+        self._account_id: str | None = None
+        self._config = botocore.config.Config(
+            retries={"mode": "standard", "max_attempts": 10},
+            connect_timeout=10, read_timeout=60,
+            user_agent_extra=f"wildrydes-mr/{__version__}",
+        )
+
+    def _count_call(self, model: Any = None, **_: Any) -> None:
+        if model is not None:
+            self.calls.record(model.service_model.service_name, model.name)
+
+    def client(self, service: str, region: str) -> Any:
+        """A cached client; creation is locked because boto3 sessions are not thread-safe."""
+        key = (service, region)
+        client = self._clients.get(key)
+        if client is None:
+            with self._lock:
+                client = self._clients.get(key)
+                if client is None:
+                    kwargs: dict[str, Any] = {"region_name": region, "config": self._config}
+                    if self.endpoint.url:
+                        kwargs["endpoint_url"] = self.endpoint.url
+                    if self.endpoint.access_key_id:
+                        kwargs["aws_access_key_id"] = self.endpoint.access_key_id
+                        kwargs["aws_secret_access_key"] = self.endpoint.secret_access_key
+                    client = self._session.client(service, **kwargs)
+                    self._clients[key] = client
+        return client
+
+    def account_id(self, region: str) -> str:
+        if self._account_id is None:
+            try:
+                self._account_id = self.client("sts", region).get_caller_identity()["Account"]
+            except botocore.exceptions.NoCredentialsError:
+                raise WildrydesError("no AWS credentials found",
+                                     hint="set AWS_PROFILE or AWS_ACCESS_KEY_ID/AWS_SECRET_ACCESS_KEY") from None
+        return self._account_id
+
+    def partition(self, region: str) -> str:
+        return self._session.get_partition_for_region(region) if hasattr(
+            self._session, "get_partition_for_region") else "aws"
+
+    def retry(self, action: Callable[[], T], transient: Callable[[Exception], bool], *,
+              timeout: float, first_delay: float = 1.0, max_delay: float = 10.0) -> T:
+        """Runs `action`, retrying errors that `transient` names, with backoff, for at most `timeout` seconds."""
+        deadline = self.clock.monotonic() + timeout
+        delay = first_delay
+        while True:
+            try:
+                return action()
+            except Exception as exc:  # noqa: BLE001 - filtered by the predicate, re-raised otherwise
+                if not transient(exc) or self.clock.monotonic() + delay > deadline:
+                    raise
+            self.clock.sleep(delay)
+            delay = min(delay * 2, max_delay)
+
+    def wait_until(self, probe: Callable[[], bool], *, what: str, timeout: float, interval: float,
+                   progress: Callable[[str], None] | None = None) -> None:
+        """Polls `probe` until it is true; a bounded wait that reports progress and times out clearly."""
+        started = self.clock.monotonic()
+        while not probe():
+            waited = self.clock.monotonic() - started
+            if waited + interval > timeout:
+                raise WildrydesError(f"timed out after {waited:.0f} s waiting for {what}",
+                                     hint="run the same command again: it continues where it stopped")
+            if progress:
+                progress(f"waiting for {what} ({waited:.0f} s)")
+            self.clock.sleep(interval)
+
+
+def error_code(exc: BaseException) -> str:
+    if isinstance(exc, ClientError):
+        return exc.response.get("Error", {}).get("Code", "")
+    return ""
+
+
+def error_message(exc: BaseException) -> str:
+    if isinstance(exc, ClientError):
+        error = exc.response.get("Error", {})
+        return f"{error.get('Code', 'Error')}: {error.get('Message', '')}".strip()
+    return str(exc)
+
+
+def is_not_found(exc: BaseException) -> bool:
+    code = error_code(exc)
+    return code in {"ResourceNotFoundException", "NoSuchEntity", "NotFoundException", "NoSuchBucket",
+                    "NoSuchHostedZone", "NoSuchHealthCheck", "NoSuchDistribution", "TableNotFoundException"}
+
+
+def is_iam_propagation_error(exc: BaseException) -> bool:
+    """Lambda rejects a role it cannot assume yet; IAM is eventually consistent and botocore does not retry it."""
+    return (error_code(exc) == "InvalidParameterValueException"
+            and "cannot be assumed by Lambda" in error_message(exc))

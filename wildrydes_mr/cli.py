@@ -1,0 +1,186 @@
+"""The `wildrydes` command line: parse options, call a workflow, render its result. Nothing else.
+
+Heavy imports (boto3, moto, rich) happen inside commands, so `wildrydes --help` stays fast. Every
+WildrydesError becomes a one-line message and an exit code here, in `main`; --debug shows the traceback.
+"""
+
+from __future__ import annotations
+
+import sys
+from pathlib import Path
+
+import click
+
+from wildrydes_mr import __version__
+
+OUTPUTS = click.Choice(["text", "json"])
+TARGETS = click.Choice(["local", "aws"])
+
+
+def _options(ctx: click.Context):
+    return ctx.find_root().obj
+
+
+@click.group(context_settings={"help_option_names": ["-h", "--help"]})
+@click.option("--config", "config_path", type=click.Path(path_type=Path, dir_okay=False),
+              help="YAML config file.  [default: config/wildrydes.yaml]")
+@click.option("--state", "state_path", type=click.Path(path_type=Path, dir_okay=False),
+              help="State file.  [default: .wildrydes/<deployment>.json]")
+@click.option("--target", type=TARGETS, help="Override the config's target: the local cloud or real AWS.")
+@click.option("--output", type=OUTPUTS, default="text", show_default=True,
+              help="json prints one JSON object on stdout; progress always goes to stderr.")
+@click.option("--debug", is_flag=True, help="Show tracebacks.")
+@click.version_option(__version__, prog_name="wildrydes")
+@click.pass_context
+def cli(ctx: click.Context, config_path, state_path, target, output, debug) -> None:
+    """Provision the Wild Rydes multi-region serverless ticketing app, prove it fails over, and remove it.
+
+    Runs against real AWS (standard credential chain, AWS_PROFILE, AWS_ENDPOINT_URL) or against a local
+    cloud that it starts itself (target local, the default config).
+    """
+    from wildrydes_mr.session import Options
+
+    ctx.obj = Options(config_path, state_path, target, output, debug)
+
+
+def _dry_run_option(function):
+    return click.option("--dry-run", is_flag=True,
+                        help="Print the plan (create / update / nothing per resource) and change nothing.")(function)
+
+
+@cli.command("build-api")
+@_dry_run_option
+@click.pass_context
+def build_api(ctx: click.Context, dry_run: bool) -> None:
+    """Module 1: tickets table, Lambda functions and the REST API in the primary region."""
+    from wildrydes_mr import session, ui
+    from wildrydes_mr.workflows import build_api as workflow
+
+    options = _options(ctx)
+    with session.run(options, workflow.MODULE, dry_run) as run:
+        result = workflow.run(run)
+        result["dry_run"] = dry_run
+        result["actions"] = [a.to_json() for a in run.actions]
+    ui.render(_summarise(result, options.output), options.output)
+
+
+def _summarise(result: dict, output: str) -> dict:
+    """Text output shows the counts of actions; JSON keeps the full list."""
+    if output == "json":
+        return result
+    counts: dict[str, int] = {}
+    for action in result.get("actions", []):
+        counts[action["action"]] = counts.get(action["action"], 0) + 1
+    summary = {k: v for k, v in result.items() if k != "actions"}
+    summary["actions"] = ", ".join(f"{n} {verb}" for verb, n in sorted(counts.items())) or "none"
+    return summary
+
+
+@cli.command()
+@_dry_run_option
+@click.option("--yes", is_flag=True, help="Do not ask for confirmation (needed when not interactive).")
+@click.pass_context
+def cleanup(ctx: click.Context, dry_run: bool, yes: bool) -> None:
+    """Module 5: delete every resource this deployment made, newest first."""
+    from wildrydes_mr import session, ui
+    from wildrydes_mr.errors import Aborted, UsageError
+    from wildrydes_mr.workflows import cleanup as workflow
+
+    options = _options(ctx)
+    with session.run(options, "cleanup", dry_run) as run:
+        records = workflow.planned(run)
+        if records and not dry_run and not yes:
+            if not sys.stdin.isatty():
+                raise UsageError(f"cleanup would delete {len(records)} resources; pass --yes to confirm "
+                                 "when not running interactively")
+            for record in records:
+                click.echo(f"  delete {record['kind']} {record['name']} ({record['region']})", err=True)
+            if not click.confirm(f"Delete these {len(records)} resources?", err=True):
+                raise Aborted("cleanup cancelled; nothing was deleted")
+        result = workflow.run(run)
+    result["dry_run"] = dry_run
+    ui.render(result if options.output == "json" else
+              {"deleted": len(result["deleted"]), "remaining": len(result["remaining"]), "dry_run": dry_run},
+              options.output)
+    if result["remaining"]:
+        sys.exit(1)
+
+
+@cli.command()
+@click.pass_context
+def demo(ctx: click.Context) -> None:
+    """The main job on the local cloud: start it, build the API, create and list a ticket through a signed call."""
+    from wildrydes_mr import ui
+    from wildrydes_mr.workflows import demo as workflow
+
+    options = _options(ctx)
+    ui.render(workflow.run(options), options.output)
+
+
+@cli.group()
+def local() -> None:
+    """The local cloud: moto server and local API gateways on 127.0.0.1, in the background."""
+
+
+@local.command("up")
+@click.pass_context
+def local_up(ctx: click.Context) -> None:
+    """Start the local cloud (if it is not running) and wait until it answers."""
+    from wildrydes_mr import ui
+    from wildrydes_mr.local import cloud
+
+    options = _options(ctx)
+    config = options.load_config()
+    running = cloud.up(options.state_dir(config), list(config.regions.both), config.local.time_scale,
+                       progress=ui.Reporter(options.output).progress)
+    ui.render(running.to_json(), options.output)
+
+
+@local.command("status")
+@click.pass_context
+def local_status(ctx: click.Context) -> None:
+    """Show whether the local cloud runs, and its endpoints."""
+    from wildrydes_mr import ui
+    from wildrydes_mr.local import cloud
+
+    options = _options(ctx)
+    running = cloud.find(options.state_dir(options.load_config()))
+    ui.render(running.to_json() if running else {"running": False}, options.output)
+
+
+@local.command("down")
+@click.pass_context
+def local_down(ctx: click.Context) -> None:
+    """Stop the local cloud that was started for this state directory (and nothing else)."""
+    from wildrydes_mr import ui
+    from wildrydes_mr.local import cloud
+
+    options = _options(ctx)
+    stopped = cloud.down(options.state_dir(options.load_config()))
+    ui.render({"stopped": stopped, "running": False}, options.output)
+
+
+def main(argv: list[str] | None = None) -> None:
+    from wildrydes_mr.errors import WildrydesError
+
+    debug = "--debug" in (argv if argv is not None else sys.argv[1:])
+    try:
+        cli.main(args=argv, prog_name="wildrydes", standalone_mode=False)
+    except click.exceptions.Abort:
+        click.echo("Aborted.", err=True)
+        sys.exit(130)
+    except click.ClickException as exc:
+        exc.show()
+        sys.exit(exc.exit_code)
+    except click.exceptions.Exit as exc:
+        sys.exit(exc.exit_code)
+    except WildrydesError as exc:
+        if debug:
+            raise
+        from wildrydes_mr.ui import render_error
+
+        render_error(exc.message, exc.hint)
+        sys.exit(exc.exit_code)
+    except KeyboardInterrupt:
+        click.echo("Interrupted; run the same command again to continue.", err=True)
+        sys.exit(130)

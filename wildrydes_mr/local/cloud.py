@@ -1,0 +1,150 @@
+"""Starting, finding and stopping the local cloud (moto server + local gateways) in the background.
+
+The local cloud outlives one command, so it runs as a detached process; its ports and pid go into a runtime
+file beside the state file (`<state dir>/local-cloud.json`). `down` stops only a process whose pid and
+command line match what that file recorded, so it never touches a local cloud it did not start.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import signal
+import subprocess
+import sys
+import time
+import urllib.error
+import urllib.request
+from dataclasses import dataclass
+from pathlib import Path
+
+from wildrydes_mr.errors import LocalCloudError
+
+RUNTIME_FILE = "local-cloud.json"
+LOG_FILE = "local-cloud.log"
+DAEMON_MODULE = "wildrydes_mr.local.daemon"
+START_TIMEOUT_SECONDS = 60
+
+
+def lambda_src_dir() -> Path:
+    """The handlers the local gateway runs: lambda_src/ next to the package."""
+    return Path(__file__).resolve().parents[2] / "lambda_src"
+
+
+@dataclass(frozen=True)
+class LocalCloud:
+    pid: int
+    aws_endpoint: str
+    api_urls: dict[str, str]
+    regions: list[str]
+    time_scale: float
+
+    def to_json(self) -> dict:
+        return {"running": True, "pid": self.pid, "aws_endpoint": self.aws_endpoint,
+                "api_urls": dict(self.api_urls), "regions": list(self.regions)}
+
+
+def _runtime_path(state_dir: Path) -> Path:
+    return state_dir / RUNTIME_FILE
+
+
+def _is_our_daemon(pid: int) -> bool:
+    try:
+        cmdline = Path(f"/proc/{pid}/cmdline").read_bytes().split(b"\0")
+    except OSError:
+        return False
+    return DAEMON_MODULE.encode() in cmdline
+
+
+def _answers(endpoint: str) -> bool:
+    try:
+        urllib.request.urlopen(f"{endpoint}/moto-api/data.json", timeout=2).read(1)
+        return True
+    except (urllib.error.URLError, OSError):
+        return False
+
+
+def find(state_dir: Path) -> LocalCloud | None:
+    """The local cloud started for this state directory, if it is running and answers."""
+    path = _runtime_path(state_dir)
+    try:
+        data = json.loads(path.read_text(encoding="utf-8"))
+        cloud = LocalCloud(int(data["pid"]), data["aws_endpoint"], dict(data["api_urls"]),
+                           list(data["regions"]), float(data.get("time_scale", 1.0)))
+    except (OSError, ValueError, KeyError, TypeError):
+        return None
+    if not _is_our_daemon(cloud.pid) or not _answers(cloud.aws_endpoint):
+        return None
+    return cloud
+
+
+def up(state_dir: Path, regions: list[str], time_scale: float = 1.0, progress=None) -> LocalCloud:
+    """Starts the local cloud in the background unless it already runs; returns once it answers."""
+    cloud = find(state_dir)
+    if cloud is not None:
+        missing = [r for r in regions if r not in cloud.api_urls]
+        if missing:
+            raise LocalCloudError(f"the running local cloud serves {', '.join(cloud.regions)}, not "
+                                  f"{', '.join(missing)}", hint="run `wildrydes local down`, then try again")
+        return cloud
+    state_dir.mkdir(parents=True, exist_ok=True)
+    runtime = _runtime_path(state_dir)
+    runtime.unlink(missing_ok=True)
+    if progress:
+        progress("starting the local cloud (moto server and local API gateways)")
+    log = open(state_dir / LOG_FILE, "ab")  # noqa: SIM115 - handed to the child process
+    process = subprocess.Popen(
+        [sys.executable, "-m", DAEMON_MODULE, "--runtime-file", str(runtime), "--regions", ",".join(regions),
+         "--lambda-src", str(lambda_src_dir()), "--time-scale", str(time_scale)],
+        stdin=subprocess.DEVNULL, stdout=log, stderr=log, start_new_session=True, close_fds=True)
+    log.close()
+    deadline = time.monotonic() + START_TIMEOUT_SECONDS
+    while time.monotonic() < deadline:
+        if process.poll() is not None:
+            raise LocalCloudError(f"the local cloud exited at start (code {process.returncode})",
+                                  hint=f"see {state_dir / LOG_FILE}")
+        cloud = find(state_dir)
+        if cloud is not None:
+            return cloud
+        time.sleep(0.1)
+    _terminate(process.pid)
+    raise LocalCloudError(f"the local cloud did not answer within {START_TIMEOUT_SECONDS} s",
+                          hint=f"see {state_dir / LOG_FILE}")
+
+
+def _terminate(pid: int, timeout: float = 10.0) -> None:
+    try:
+        os.killpg(pid, signal.SIGTERM)
+    except ProcessLookupError:
+        return
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        if not _is_our_daemon(pid) or _is_zombie(pid):
+            return
+        time.sleep(0.05)
+    try:
+        os.killpg(pid, signal.SIGKILL)
+    except ProcessLookupError:
+        pass
+
+
+def _is_zombie(pid: int) -> bool:
+    try:
+        return Path(f"/proc/{pid}/stat").read_text().split()[2] == "Z"
+    except (OSError, IndexError):
+        return True
+
+
+def down(state_dir: Path) -> bool:
+    """Stops the local cloud this state directory started; False when none was running."""
+    path = _runtime_path(state_dir)
+    try:
+        pid = int(json.loads(path.read_text(encoding="utf-8"))["pid"])
+    except (OSError, ValueError, KeyError, TypeError):
+        return False
+    stopped = False
+    if _is_our_daemon(pid):
+        _terminate(pid)
+        stopped = True
+    path.unlink(missing_ok=True)
+    return stopped

@@ -1,0 +1,57 @@
+"""Targets: real AWS or the local cloud. A target says where AWS calls go and how the data plane is reached.
+
+No boto3 here (the CLI decides on a target before it needs an SDK).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+# The local cloud's fixed, fake credentials: moto accepts any, and the local gateway verifies signatures
+# made with them. They grant nothing anywhere else.
+LOCAL_ACCESS_KEY_ID = "AKIAWILDRYDESLOCAL01"
+LOCAL_SECRET_ACCESS_KEY = "wildrydes-local-cloud-fake-secret"
+
+
+@dataclass(frozen=True)
+class Endpoint:
+    """Where AWS calls go: url None means the standard chain (real AWS, or AWS_ENDPOINT_URL)."""
+
+    url: str | None = None
+    access_key_id: str | None = None
+    secret_access_key: str | None = None
+
+
+@dataclass(frozen=True)
+class Target:
+    """Real AWS: the standard credential chain, public execute-api URLs."""
+
+    name: str = "aws"
+    endpoint: Endpoint = field(default_factory=Endpoint)
+
+    @property
+    def is_local(self) -> bool:
+        return self.name == "local"
+
+    def api_url(self, region: str, api_id: str, stage: str) -> str:
+        suffix = "amazonaws.com.cn" if region.startswith("cn-") else "amazonaws.com"
+        return f"https://{api_id}.execute-api.{region}.{suffix}/{stage}/"
+
+
+@dataclass(frozen=True)
+class LocalTarget(Target):
+    """The local cloud: moto for the control plane, the local gateway per region for the data plane."""
+
+    name: str = "local"
+    gateways: dict[str, str] = field(default_factory=dict)
+
+    def api_url(self, region: str, api_id: str, stage: str) -> str:
+        gateway = self.gateways.get(region)
+        if gateway is None:
+            return f"(no local gateway for {region})"
+        return f"{gateway}/{api_id}/{stage}/"
+
+
+def local_target(aws_endpoint: str, gateways: dict[str, str]) -> LocalTarget:
+    return LocalTarget(endpoint=Endpoint(aws_endpoint, LOCAL_ACCESS_KEY_ID, LOCAL_SECRET_ACCESS_KEY),
+                       gateways=dict(gateways))

@@ -1,0 +1,99 @@
+"""Workshop module 1, `build-api`: the tickets table, three functions with their roles and log groups, the
+REST API and the invoke permissions, in one region (the primary; `replicate` reuses it for the secondary).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Any
+
+from wildrydes_mr import bundle
+from wildrydes_mr.engine import Context, Resource, converge
+from wildrydes_mr.resources.apigateway import RestApi, Route, execute_api_arn
+from wildrydes_mr.resources.dynamodb import LISTING_INDEX, Table, table_arn
+from wildrydes_mr.resources.iam import Role, lambda_trust_policy, role_arn
+from wildrydes_mr.resources.lambda_fn import Function, InvokePermission, function_arn
+from wildrydes_mr.resources.logs import LogGroup, log_group_arn
+
+MODULE = "build-api"
+
+
+@dataclass(frozen=True)
+class FunctionSpec:
+    """One handler of lambda_src/: its route and exactly the DynamoDB actions it needs."""
+
+    short_name: str
+    handler: str
+    method: str
+    path: str
+    authorization: str
+    table_actions: tuple[str, ...]
+    on_index: bool = False
+
+
+FUNCTIONS = (
+    FunctionSpec("list-tickets", "list_tickets.handler", "GET", "/ticket", "AWS_IAM", ("dynamodb:Query",),
+                 on_index=True),
+    FunctionSpec("create-ticket", "create_ticket.handler", "POST", "/ticket", "AWS_IAM", ("dynamodb:PutItem",)),
+    # Route 53 health checks cannot sign requests, so /health is open; it reveals only region and status.
+    FunctionSpec("health", "health.handler", "GET", "/health", "NONE", ("dynamodb:GetItem",)),
+)
+
+
+def function_name(ctx: Context, spec: FunctionSpec) -> str:
+    return f"{ctx.config.deployment}-{spec.short_name}"
+
+
+def api_name(ctx: Context) -> str:
+    return f"{ctx.config.deployment}-tickets"
+
+
+def _function_policy(ctx: Context, region: str, spec: FunctionSpec) -> dict[str, Any]:
+    table = table_arn(ctx, region, ctx.config.api.table)
+    log_group = log_group_arn(ctx, region, f"/aws/lambda/{function_name(ctx, spec)}")
+    return {"Version": "2012-10-17", "Statement": [
+        {"Sid": "Tickets", "Effect": "Allow", "Action": list(spec.table_actions),
+         "Resource": f"{table}/index/{LISTING_INDEX}" if spec.on_index else table},
+        # The log group is made by the tool, so the function only needs to write streams and events.
+        {"Sid": "OwnLogs", "Effect": "Allow", "Action": ["logs:CreateLogStream", "logs:PutLogEvents"],
+         "Resource": f"{log_group}:*"},
+    ]}
+
+
+def function_environment(ctx: Context) -> dict[str, str]:
+    return {"TABLE_NAME": ctx.config.api.table, "INDEX_NAME": LISTING_INDEX, "ALLOWED_ORIGIN": "*"}
+
+
+def regional_resources(ctx: Context, region: str) -> tuple[list[Resource], RestApi]:
+    """The module-1 resources of one region, in dependency order, except the invoke permissions."""
+    code = bundle.build()
+    resources: list[Resource] = [Table(region, ctx.config.api.table)]
+    routes = []
+    for spec in FUNCTIONS:
+        name = function_name(ctx, spec)
+        role_name = f"{name}-{region}"
+        resources.append(LogGroup(region, f"/aws/lambda/{name}"))
+        resources.append(Role(region, role_name, lambda_trust_policy(), _function_policy(ctx, region, spec),
+                              description=f"Wild Rydes {spec.short_name} function in {region}"))
+        resources.append(Function(region, name, spec.handler, role_arn(ctx, region, role_name),
+                                  function_environment(ctx), code))
+        routes.append(Route(spec.path, spec.method, spec.authorization, function_arn(ctx, region, name)))
+    api = RestApi(region, api_name(ctx), ctx.config.api.stage, routes)
+    return resources + [api], api
+
+
+def build_region(ctx: Context, region: str) -> dict[str, Any]:
+    """Converges module 1 in `region`; returns the API id and URL."""
+    resources, api = regional_resources(ctx, region)
+    api_attributes = converge(ctx, resources)[-1]
+    api_id = api_attributes.get("id", "(new)")
+    converge(ctx, [InvokePermission(region, function_name(ctx, spec),
+                                    execute_api_arn(ctx, region, api_id, "*", spec.method, spec.path))
+                   for spec in FUNCTIONS])
+    return {"api_id": api_attributes.get("id"), "api_url": api_attributes.get("url")}
+
+
+def run(ctx: Context) -> dict[str, Any]:
+    region = ctx.config.regions.primary
+    result = build_region(ctx, region)
+    return {"region": region, **result}
