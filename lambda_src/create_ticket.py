@@ -131,7 +131,7 @@ def handler(event: dict[str, Any], context: Any = None) -> dict[str, Any]:
     creator = common.identity_id(event)
     if creator is None:
         raise common.HttpError(403, "Signed request required")
-    fields = parse_body(read_body(event))
+    fields = validate(parse_body(read_body(event)))
 
     ticket = {"id": str(uuid.uuid4()), **fields, "createdBy": creator, "createdOn": common.now_iso()}
     common.table().put_item(
