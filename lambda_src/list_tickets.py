@@ -104,7 +104,7 @@ def handler(event: dict[str, Any], context: Any = None) -> dict[str, Any]:
         "Limit": limit,
     }
     if start is not None:
-        request["X"] = start
+        request["ExclusiveStartKey"] = start
     page = common.table().query(**request)
 
     last_key = page.get("LastEvaluatedKey")

@@ -1,0 +1,89 @@
+"""End to end on the local cloud, through the real `wildrydes` command: local up → build-api → signed calls
+through the local gateway → cleanup → nothing of ours left in moto → local down."""
+
+from __future__ import annotations
+
+import json
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+import boto3
+import pytest
+from botocore.credentials import Credentials
+
+from wildrydes_mr.apiclient import TicketsApi
+from wildrydes_mr.targets import LOCAL_ACCESS_KEY_ID, LOCAL_SECRET_ACCESS_KEY
+
+ROOT = Path(__file__).resolve().parents[2]
+PRIMARY = "eu-west-1"
+
+
+def wildrydes(workdir: Path, *args: str, check: bool = True) -> subprocess.CompletedProcess:
+    env = {k: v for k, v in os.environ.items() if not k.startswith("AWS_")}
+    env.update(AWS_ACCESS_KEY_ID="testing", AWS_SECRET_ACCESS_KEY="testing", AWS_DEFAULT_REGION=PRIMARY)
+    result = subprocess.run([sys.executable, "-m", "wildrydes_mr", "--config", str(ROOT / "config" / "wildrydes.yaml"),
+                             "--output", "json", *args], cwd=workdir, env=env, capture_output=True, text=True,
+                            timeout=300)
+    if check and result.returncode != 0:
+        raise AssertionError(f"wildrydes {' '.join(args)} exited {result.returncode}:\n{result.stderr}")
+    return result
+
+
+@pytest.fixture
+def local_cloud(tmp_path):
+    started = json.loads(wildrydes(tmp_path, "local", "up").stdout)
+    yield tmp_path, started
+    wildrydes(tmp_path, "local", "down", check=False)
+
+
+def moto_client(endpoint: str, service: str, region: str = PRIMARY):
+    return boto3.client(service, region_name=region, endpoint_url=endpoint,
+                        aws_access_key_id=LOCAL_ACCESS_KEY_ID, aws_secret_access_key=LOCAL_SECRET_ACCESS_KEY)
+
+
+def test_build_api_serves_signed_tickets_then_cleans_up(local_cloud):
+    workdir, started = local_cloud
+    assert started["running"] is True
+    status = json.loads(wildrydes(workdir, "local", "status").stdout)
+    assert status["running"] is True and status["aws_endpoint"] == started["aws_endpoint"]
+    assert set(status["api_urls"]) == {"eu-west-1", "ap-southeast-1"}
+
+    built = json.loads(wildrydes(workdir, "build-api").stdout)
+    api_url = built["api_url"]
+    assert api_url.startswith(status["api_urls"][PRIMARY])
+
+    signer = Credentials(LOCAL_ACCESS_KEY_ID, LOCAL_SECRET_ACCESS_KEY)
+    api = TicketsApi(api_url, PRIMARY, signer)
+    ticket = {"description": "Unicorn needs new wings", "assigned": "ops", "priority": "low", "status": "open"}
+    created = api.create_ticket(ticket)
+    assert created.status == 201, created.body
+    assert created.body["createdBy"]
+    listed = api.list_tickets()
+    assert listed.status == 200
+    assert created.body["id"] in [t["id"] for t in listed.body["tickets"]]
+
+    unsigned = api.request("GET", "ticket", sign=False)
+    assert unsigned.status == 403
+    wrong = TicketsApi(api_url, PRIMARY, Credentials(LOCAL_ACCESS_KEY_ID, "not-the-secret"))
+    assert wrong.list_tickets().status == 403
+    health = api.health()
+    assert health.status == 200 and health.body["region"] == PRIMARY
+    assert created.body["id"] in [t["id"] for t in api.list_tickets().body["tickets"]]  # nothing lost on 403s
+
+    again = json.loads(wildrydes(workdir, "build-api").stdout)
+    assert {a["action"] for a in again["actions"]} == {"nothing"}
+
+    cleaned = json.loads(wildrydes(workdir, "cleanup", "--yes").stdout)
+    assert cleaned["remaining"] == []
+    endpoint = started["aws_endpoint"]
+    assert moto_client(endpoint, "dynamodb").list_tables()["TableNames"] == []
+    assert moto_client(endpoint, "lambda").list_functions()["Functions"] == []
+    assert moto_client(endpoint, "apigateway").get_rest_apis()["items"] == []
+    assert not [r for r in moto_client(endpoint, "iam").list_roles()["Roles"] if r["RoleName"].startswith("wildrydes")]
+    state = json.loads((workdir / ".wildrydes" / "wildrydes.json").read_text())
+    assert state["resources"] == {}
+
+    wildrydes(workdir, "local", "down")
+    assert json.loads(wildrydes(workdir, "local", "status").stdout) == {"running": False}
