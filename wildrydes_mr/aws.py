@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import threading
 import time
+import urllib.parse
 from collections import Counter
 from collections.abc import Callable
 from dataclasses import dataclass, field
@@ -80,7 +81,7 @@ class Aws:
         self.calls = CallCounter()
         self._session = session or boto3.session.Session()
         self._session.events.register("before-call", self._count_call)
-        self._clients: dict[tuple[str, str], Any] = {}
+        self._clients: dict[tuple[str, str, bool], Any] = {}
         self._lock = threading.Lock()
         self._account_id: str | None = None
         self._config = botocore.config.Config(
@@ -93,15 +94,18 @@ class Aws:
         if model is not None:
             self.calls.record(model.service_model.service_name, model.name)
 
-    def client(self, service: str, region: str) -> Any:
-        """A cached client; creation is locked because boto3 sessions are not thread-safe."""
-        key = (service, region)
+    def client(self, service: str, region: str, retries: bool = True) -> Any:
+        """A cached client; creation is locked because boto3 sessions are not thread-safe. `retries=False` gives
+        one attempt per call, for probing what an emulator implements."""
+        key = (service, region, retries)
         client = self._clients.get(key)
         if client is None:
             with self._lock:
                 client = self._clients.get(key)
                 if client is None:
-                    kwargs: dict[str, Any] = {"region_name": region, "config": self._config}
+                    config = self._config if retries else self._config.merge(
+                        botocore.config.Config(retries={"mode": "standard", "max_attempts": 1}))
+                    kwargs: dict[str, Any] = {"region_name": region, "config": config}
                     if self.endpoint.url:
                         kwargs["endpoint_url"] = self.endpoint.url
                     if self.endpoint.access_key_id:
@@ -110,6 +114,11 @@ class Aws:
                     client = self._session.client(service, **kwargs)
                     self._clients[key] = client
         return client
+
+    def is_emulated(self, service: str, region: str) -> bool:
+        """True when calls go to an emulator (the local cloud, or AWS_ENDPOINT_URL at moto), not to AWS."""
+        host = urllib.parse.urlsplit(self.client(service, region).meta.endpoint_url).hostname or ""
+        return not host.endswith((".amazonaws.com", ".amazonaws.com.cn", ".api.aws"))
 
     def account_id(self, region: str) -> str:
         if self._account_id is None:

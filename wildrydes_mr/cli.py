@@ -53,15 +53,30 @@ def _dry_run_option(function):
 @click.pass_context
 def build_api(ctx: click.Context, dry_run: bool) -> None:
     """Module 1: tickets table, Lambda functions and the REST API in the primary region."""
-    from wildrydes_mr import session, ui
-    from wildrydes_mr.workflows import build_api as workflow
+    _run_module(ctx, "build_api", dry_run)
 
+
+def _run_module(ctx: click.Context, module: str, dry_run: bool) -> None:
+    """Runs one workshop module's workflow and renders its result with the actions taken (or planned)."""
+    import importlib
+
+    from wildrydes_mr import session, ui
+
+    workflow = importlib.import_module(f"wildrydes_mr.workflows.{module}")
     options = _options(ctx)
     with session.run(options, workflow.MODULE, dry_run) as run:
         result = workflow.run(run)
         result["dry_run"] = dry_run
         result["actions"] = [a.to_json() for a in run.actions]
     ui.render(_summarise(result, options.output), options.output)
+
+
+@cli.command("build-ui")
+@_dry_run_option
+@click.pass_context
+def build_ui(ctx: click.Context, dry_run: bool) -> None:
+    """Module 2: the web app on S3 behind HTTPS (CloudFront), Cognito identity pool with Facebook sign-in."""
+    _run_module(ctx, "build_ui", dry_run)
 
 
 def _summarise(result: dict, output: str) -> dict:
@@ -144,8 +159,13 @@ def local_status(ctx: click.Context) -> None:
     from wildrydes_mr.local import cloud
 
     options = _options(ctx)
-    running = cloud.find(options.state_dir(options.load_config()))
-    ui.render(running.to_json() if running else {"running": False}, options.output)
+    config = options.load_config()
+    running = cloud.find(options.state_dir(config))
+    if running is None:
+        ui.render({"running": False}, options.output)
+        return
+    ui.render({**running.to_json(), **cloud.deployment_urls(running, options.state_file(config), config)},
+              options.output)
 
 
 @local.command("down")

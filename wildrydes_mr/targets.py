@@ -33,9 +33,18 @@ class Target:
     def is_local(self) -> bool:
         return self.name == "local"
 
+    sign_in = "facebook"
+
     def api_url(self, region: str, api_id: str, stage: str) -> str:
         suffix = "amazonaws.com.cn" if region.startswith("cn-") else "amazonaws.com"
         return f"https://{api_id}.execute-api.{region}.{suffix}/{stage}/"
+
+    def site_url(self, bucket: str, public_url: str) -> str:
+        """Where a person opens the site: CloudFront's or the S3 website's URL on AWS."""
+        return public_url
+
+    def cognito_endpoint(self, region: str) -> str:
+        return f"https://cognito-identity.{region}.amazonaws.com/"
 
 
 @dataclass(frozen=True)
@@ -44,6 +53,8 @@ class LocalTarget(Target):
 
     name: str = "local"
     gateways: dict[str, str] = field(default_factory=dict)
+    site_root: str = ""
+    sign_in = "local"
 
     def api_url(self, region: str, api_id: str, stage: str) -> str:
         gateway = self.gateways.get(region)
@@ -51,7 +62,15 @@ class LocalTarget(Target):
             return f"(no local gateway for {region})"
         return f"{gateway}/{api_id}/{stage}/"
 
+    def site_url(self, bucket: str, public_url: str) -> str:
+        """The local site server serves the bucket from moto in place of CloudFront."""
+        return f"{self.site_root}/{bucket}/"
 
-def local_target(aws_endpoint: str, gateways: dict[str, str]) -> LocalTarget:
+    def cognito_endpoint(self, region: str) -> str:
+        """The local sign-in's stand-in for Cognito Identity (see local/site.py)."""
+        return f"{self.site_root}/_cognito/"
+
+
+def local_target(aws_endpoint: str, gateways: dict[str, str], site_root: str = "") -> LocalTarget:
     return LocalTarget(endpoint=Endpoint(aws_endpoint, LOCAL_ACCESS_KEY_ID, LOCAL_SECRET_ACCESS_KEY),
-                       gateways=dict(gateways))
+                       gateways=dict(gateways), site_root=site_root)

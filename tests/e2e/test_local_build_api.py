@@ -4,43 +4,12 @@ through the local gateway → cleanup → nothing of ours left in moto → local
 from __future__ import annotations
 
 import json
-import os
-import subprocess
-import sys
-from pathlib import Path
 
-import boto3
-import pytest
 from botocore.credentials import Credentials
+from e2e_helpers import PRIMARY, moto_client, wildrydes
 
 from wildrydes_mr.apiclient import TicketsApi
 from wildrydes_mr.targets import LOCAL_ACCESS_KEY_ID, LOCAL_SECRET_ACCESS_KEY
-
-ROOT = Path(__file__).resolve().parents[2]
-PRIMARY = "eu-west-1"
-
-
-def wildrydes(workdir: Path, *args: str, check: bool = True) -> subprocess.CompletedProcess:
-    env = {k: v for k, v in os.environ.items() if not k.startswith("AWS_")}
-    env.update(AWS_ACCESS_KEY_ID="testing", AWS_SECRET_ACCESS_KEY="testing", AWS_DEFAULT_REGION=PRIMARY)
-    result = subprocess.run([sys.executable, "-m", "wildrydes_mr", "--config", str(ROOT / "config" / "wildrydes.yaml"),
-                             "--output", "json", *args], cwd=workdir, env=env, capture_output=True, text=True,
-                            timeout=300)
-    if check and result.returncode != 0:
-        raise AssertionError(f"wildrydes {' '.join(args)} exited {result.returncode}:\n{result.stderr}")
-    return result
-
-
-@pytest.fixture
-def local_cloud(tmp_path):
-    started = json.loads(wildrydes(tmp_path, "local", "up").stdout)
-    yield tmp_path, started
-    wildrydes(tmp_path, "local", "down", check=False)
-
-
-def moto_client(endpoint: str, service: str, region: str = PRIMARY):
-    return boto3.client(service, region_name=region, endpoint_url=endpoint,
-                        aws_access_key_id=LOCAL_ACCESS_KEY_ID, aws_secret_access_key=LOCAL_SECRET_ACCESS_KEY)
 
 
 def test_build_api_serves_signed_tickets_then_cleans_up(local_cloud):

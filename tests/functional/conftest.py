@@ -25,6 +25,9 @@ class QuietReporter:
     def action(self, action, dry_run: bool) -> None:
         self.lines.append(f"{action.verb} {action.kind} {action.name}")
 
+    def warn(self, message: str) -> None:
+        self.lines.append(f"warning: {message}")
+
 
 class InstantClock:
     """Waits cost no time: sleeping advances a fake monotonic clock."""

@@ -38,10 +38,11 @@ class LocalCloud:
     api_urls: dict[str, str]
     regions: list[str]
     time_scale: float
+    site_root: str
 
     def to_json(self) -> dict:
         return {"running": True, "pid": self.pid, "aws_endpoint": self.aws_endpoint,
-                "api_urls": dict(self.api_urls), "regions": list(self.regions)}
+                "api_urls": dict(self.api_urls), "regions": list(self.regions), "site_root": self.site_root}
 
 
 def _runtime_path(state_dir: Path) -> Path:
@@ -57,8 +58,11 @@ def _is_our_daemon(pid: int) -> bool:
 
 
 def _answers(endpoint: str) -> bool:
+    """Any HTTP answer counts. (moto-api/data.json is no probe: it fails with 500 once Lambda functions exist.)"""
     try:
-        urllib.request.urlopen(f"{endpoint}/moto-api/data.json", timeout=2).read(1)
+        urllib.request.urlopen(f"{endpoint}/moto-api/", timeout=5).close()
+        return True
+    except urllib.error.HTTPError:
         return True
     except (urllib.error.URLError, OSError):
         return False
@@ -70,7 +74,7 @@ def find(state_dir: Path) -> LocalCloud | None:
     try:
         data = json.loads(path.read_text(encoding="utf-8"))
         cloud = LocalCloud(int(data["pid"]), data["aws_endpoint"], dict(data["api_urls"]),
-                           list(data["regions"]), float(data.get("time_scale", 1.0)))
+                           list(data["regions"]), float(data.get("time_scale", 1.0)), data["site_root"])
     except (OSError, ValueError, KeyError, TypeError):
         return None
     if not _is_our_daemon(cloud.pid) or not _answers(cloud.aws_endpoint):
@@ -148,3 +152,19 @@ def down(state_dir: Path) -> bool:
         stopped = True
     path.unlink(missing_ok=True)
     return stopped
+
+
+def deployment_urls(running: LocalCloud, state_file: Path, config) -> dict:
+    """The local URLs of what the state file records: the site (served from its bucket), read-only."""
+    from wildrydes_mr import state as state_module
+    from wildrydes_mr.errors import StateError
+
+    try:
+        recorded = state_module.load(state_file, config.deployment, "local")
+    except StateError:
+        return {}
+    urls: dict = {}
+    bucket = next((r["name"] for r in recorded.resources.values() if r["kind"] == "s3-bucket"), None)
+    if bucket:
+        urls["site_url"] = f"{running.site_root}/{bucket}/"
+    return urls

@@ -1,8 +1,8 @@
 """Credentials the local cloud hands out and the local API gateway accepts.
 
 On AWS, API Gateway checks a SigV4 signature against IAM/STS; locally there is no IAM data plane, so the local
-cloud records every fake credential it issues (the admin keys, the keys a local Cognito sign-in hands to the web
-app) in a `CredentialStore`, and the gateway looks the signing key up there.
+cloud records every fake credential it issues (the admin keys, the keys a local Cognito sign-in hands to the
+web app) in a `CredentialStore`, and the gateway looks the signing key up there.
 
 This module owns only that record. It never logs or prints secrets: `LocalCredential.__repr__` hides them.
 """

@@ -7,6 +7,7 @@ Started by `wildrydes local up` (see cloud.py) as `python -m wildrydes_mr.local.
 from __future__ import annotations
 
 import argparse
+import dataclasses
 import json
 import logging
 import os
@@ -19,6 +20,9 @@ from pathlib import Path
 # server mode without an account id in the endpoint.
 os.environ.setdefault("MOTO_ACM_VALIDATION_WAIT", "0")
 os.environ.setdefault("AWS_ACCOUNT_ID_ENDPOINT_MODE", "disabled")
+
+
+OPERATOR_IDENTITY = "00000000-0000-4000-8000-00000000c0de"
 
 
 def _configure_moto(endpoint: str) -> None:
@@ -40,6 +44,7 @@ def run(runtime_file: Path, regions: list[str], lambda_src: Path, time_scale: fl
 
     from wildrydes_mr.local.credentials import CredentialStore, LocalCredential
     from wildrydes_mr.local.gateway import LocalGateway
+    from wildrydes_mr.local.site import SiteServer
     from wildrydes_mr.targets import LOCAL_ACCESS_KEY_ID, LOCAL_SECRET_ACCESS_KEY
 
     logging.basicConfig(level=logging.INFO, format="%(asctime)s %(name)s %(message)s")
@@ -55,20 +60,26 @@ def run(runtime_file: Path, regions: list[str], lambda_src: Path, time_scale: fl
 
     admin = LocalCredential(LOCAL_ACCESS_KEY_ID, LOCAL_SECRET_ACCESS_KEY)
     credentials = CredentialStore()
-    credentials.add(admin)
+    # Calls signed with the local cloud's own keys (the demo, the canary) act as one fixed Cognito identity,
+    # so the ticket handlers see a caller as they would behind a Cognito-signed request.
+    credentials.add(dataclasses.replace(admin, cognito_identity_id=f"{regions[0]}:{OPERATOR_IDENTITY}"))
     gateways = {region: LocalGateway(region, endpoint, credentials, lambda_src, admin) for region in regions}
     for gateway in gateways.values():
         gateway.start()
+    site = SiteServer(endpoint, credentials, admin)
+    site.start()
     _write_atomically(runtime_file, {
         "pid": os.getpid(),
         "aws_endpoint": endpoint,
         "api_urls": {region: gateway.url for region, gateway in gateways.items()},
         "regions": regions,
+        "site_root": site.url,
         "time_scale": time_scale,
     })
     try:
         stop.wait()
     finally:
+        site.stop()
         for gateway in gateways.values():
             gateway.stop()
         moto.stop()

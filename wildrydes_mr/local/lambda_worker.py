@@ -1,50 +1,52 @@
 """Lambda-like worker processes for the local API gateway.
 
-This module owns running a Lambda handler from `lambda_src/` outside the gateway's process: one long-lived worker
-process per function configuration (name, handler, environment), as a warm Lambda execution environment would be.
-Environment variables are per process, so the worker's `os.environ` is exactly the function's environment plus
-the variables the Lambda runtime sets, and boto3 inside the handler talks to the local cloud (AWS_ENDPOINT_URL).
+This module owns running a Lambda handler from `lambda_src/` outside the gateway's process: one long-lived
+worker process per function configuration (name, handler, environment), as a warm Lambda execution environment
+would be. Environment variables are per process, so each worker is started with exactly the function's
+environment plus the variables the Lambda runtime sets, and boto3 inside the handler talks to the local cloud
+(AWS_ENDPOINT_URL).
 
-Parent side: `Worker` (one process, one request at a time) and `WorkerPool` (a few workers for one configuration).
-Child side: `worker_main`, which imports the handler once and then serves invocations over a pipe.
-Events and results cross the pipe as JSON text, as they cross the Lambda runtime API, so a handler that returns
-something JSON cannot represent fails here as it would on Lambda.
+A worker is a fresh interpreter running this file as a script (`python -P lambda_worker.py <fd>`), started
+with subprocess (fork+exec in C, safe from a threaded server). Unlike multiprocessing's spawn/forkserver, this
+never re-imports the parent's `__main__` in the child, so a gateway started from any script (guarded by
+`if __name__ == "__main__"` or not) works, and the environment is the process's from its first instruction.
+Parent and child talk over a private socketpair, one JSON message per frame: the event and the result cross it
+as JSON text, as they cross the Lambda runtime API, so a handler that returns something JSON cannot represent
+fails here as it would on Lambda. Handler output (print, logging) goes to the gateway's stdout/stderr.
 
-The child must stay cheap to start: nothing here imports boto3 at module level.
+Parent side: `Worker` (one process, one request at a time) and `WorkerPool` (a few workers for one
+configuration). Child side: `_child_main`. Only the standard library is imported here, so the child starts
+fast and needs nothing of this package.
 """
 
 from __future__ import annotations
 
 import importlib
 import json
-import multiprocessing
 import os
+import socket
+import subprocess
 import sys
 import threading
 import time
 import traceback
 import uuid
 from dataclasses import dataclass, field
+from multiprocessing.connection import Connection
 from typing import Any
 
 __all__ = [
     "InvokeResult",
+    "PoolClosed",
     "Worker",
+    "WorkerDied",
     "WorkerPool",
     "WorkerSpec",
     "WorkerTimeout",
-    "default_context",
-    "worker_main",
 ]
 
 # Lambda allows 10 s for the init phase (imports, module-level clients).
 INIT_TIMEOUT_S = 10.0
-
-
-def default_context() -> multiprocessing.context.BaseContext:
-    """'forkserver' where available (fast starts, no fork of a threaded server), else 'spawn'."""
-    methods = multiprocessing.get_all_start_methods()
-    return multiprocessing.get_context("forkserver" if "forkserver" in methods else "spawn")
 
 
 @dataclass(frozen=True)
@@ -55,7 +57,8 @@ class WorkerSpec:
     function_arn: str
     handler: str
     src_dir: str
-    environment: tuple[tuple[str, str], ...]  # the complete os.environ of the worker, sorted
+    # The complete environment of the worker, sorted. It holds keys: kept out of repr (and so out of logs).
+    environment: tuple[tuple[str, str], ...] = field(repr=False)
     memory_mb: int = 128
     version: str = "$LATEST"
 
@@ -66,7 +69,7 @@ class WorkerSpec:
 
 @dataclass
 class InvokeResult:
-    """ok=True: `payload` is the handler's return value (JSON text). ok=False: `error` is Lambda's error shape."""
+    """ok: `payload` is the handler's return value (JSON text); not ok: `error` is Lambda's error shape."""
 
     ok: bool
     payload: str | None = None
@@ -78,20 +81,32 @@ class WorkerTimeout(Exception):
 
 
 class WorkerDied(Exception):
-    """The worker process exited or broke its pipe."""
+    """The worker process exited or broke its connection."""
 
 
-# ---------------------------------------------------------------------------------------------------- child side
+class PoolClosed(Exception):
+    """The pool was retired (its function's configuration changed, or the gateway stopped)."""
+
+
+def _send(conn: Connection, message: Any) -> None:
+    conn.send_bytes(json.dumps(message).encode())
+
+
+def _recv(conn: Connection) -> Any:
+    return json.loads(conn.recv_bytes())
+
+
+# ------------------------------------------------------------------------------------------------- child side
 
 
 class _Context:
     """The Lambda context object (the attributes handlers commonly use)."""
 
-    def __init__(self, spec: dict[str, Any], request_id: str, deadline_ms: int) -> None:
-        self.function_name = spec["function_name"]
-        self.function_version = spec["version"]
-        self.invoked_function_arn = spec["function_arn"]
-        self.memory_limit_in_mb = int(spec["memory_mb"])
+    def __init__(self, setup: dict[str, Any], request_id: str, deadline_ms: int) -> None:
+        self.function_name = setup["function_name"]
+        self.function_version = setup["version"]
+        self.invoked_function_arn = setup["function_arn"]
+        self.memory_limit_in_mb = int(setup["memory_mb"])
         self.aws_request_id = request_id
         self.log_group_name = f"/aws/lambda/{self.function_name}"
         self.log_stream_name = f"local/[{self.function_version}]{os.getpid()}"
@@ -115,152 +130,151 @@ def _load_handler(handler: str) -> Any:
     module_name, _, func_name = handler.replace("/", ".").rpartition(".")
     if not module_name or not func_name:
         raise ValueError(f"Bad handler '{handler}': expected 'module.function'")
-    module = importlib.import_module(module_name)
-    return getattr(module, func_name)
+    return getattr(importlib.import_module(module_name), func_name)
 
 
-def worker_main(conn: Any, spec: dict[str, Any]) -> None:
-    """Child process entry point: set up the environment, import the handler, serve invocations until EOF."""
-    os.environ.clear()
-    os.environ.update(spec["env"])
-    if hasattr(time, "tzset"):
-        time.tzset()
-    sys.path.insert(0, spec["src_dir"])
-    try:
-        os.chdir(spec["src_dir"])  # Lambda's cwd is the task root
-    except OSError:
-        pass
+def _child_main(fd: int) -> None:
+    """Worker process: import the handler once (the init phase), then serve invocations until EOF or stop."""
+    conn = Connection(fd)
+    setup = _recv(conn)
+    # The task root comes first, as on Lambda; this file's directory is never searched (see -P).
+    here = os.path.dirname(os.path.abspath(__file__))
+    sys.path[:] = [setup["src_dir"]] + [p for p in sys.path if p and os.path.abspath(p) != here]
     init_error: dict[str, Any] | None = None
     handler = None
     try:
-        handler = _load_handler(spec["handler"])
-    except Exception as exc:  # an import error is reported on every invocation, as Lambda does
+        handler = _load_handler(setup["handler"])
+    except Exception as exc:  # an init error is answered on every invocation, as Lambda does
         init_error = _error(exc, "Runtime.ImportModuleError" if isinstance(exc, ImportError) else None)
         print(f"[ERROR] {init_error['errorType']}: {init_error['errorMessage']}", file=sys.stderr, flush=True)
-    conn.send(("ready", os.getpid()))
+    _send(conn, ["ready", os.getpid()])
     while True:
         try:
-            message = conn.recv()
+            message = _recv(conn)
         except (EOFError, OSError, KeyboardInterrupt):
             return
         if message[0] != "invoke":
             return
         _, request_id, event_json, deadline_ms = message
         if init_error is not None:
-            conn.send(("error", init_error))
+            _send(conn, ["error", init_error])
             continue
         try:
-            event = json.loads(event_json)
-            result = handler(event, _Context(spec, request_id, deadline_ms))
-            try:
-                payload = json.dumps(result)
-            except (TypeError, ValueError) as exc:
-                conn.send(("error", _error(exc, "Runtime.MarshalError")))
-                continue
-            conn.send(("ok", payload))
+            result = handler(json.loads(event_json), _Context(setup, request_id, deadline_ms))
         except Exception as exc:
             err = _error(exc)
             # Lambda writes unhandled errors to the function's log; here that is the worker's stderr.
             print(f"[ERROR] {err['errorType']}: {err['errorMessage']}", file=sys.stderr, flush=True)
-            conn.send(("error", err))
+            _send(conn, ["error", err])
+            continue
+        try:
+            payload = json.dumps(result)
+        except (TypeError, ValueError) as exc:
+            _send(conn, ["error", _error(exc, "Runtime.MarshalError")])
+            continue
+        _send(conn, ["ok", payload])
 
 
-# --------------------------------------------------------------------------------------------------- parent side
+# ------------------------------------------------------------------------------------------------ parent side
 
 
 class Worker:
     """One worker process for one WorkerSpec. Not thread-safe: a pool hands it to one caller at a time."""
 
-    def __init__(self, spec: WorkerSpec, ctx: multiprocessing.context.BaseContext | None = None) -> None:
-        ctx = ctx or default_context()
+    def __init__(self, spec: WorkerSpec) -> None:
         self.spec = spec
-        self._conn, child_conn = ctx.Pipe(duplex=True)
-        child_spec = {
-            "function_name": spec.function_name,
-            "function_arn": spec.function_arn,
-            "handler": spec.handler,
-            "src_dir": spec.src_dir,
-            "env": spec.env,
-            "memory_mb": spec.memory_mb,
-            "version": spec.version,
-        }
-        self.process = ctx.Process(
-            target=worker_main,
-            args=(child_conn, child_spec),
-            name=f"lambda-{spec.function_name}",
-            daemon=True,
-        )
-        self.process.start()
-        child_conn.close()
-        if not self._conn.poll(INIT_TIMEOUT_S):
-            self.kill()
-            raise WorkerTimeout(f"worker for {spec.function_name} did not start in {INIT_TIMEOUT_S:.0f} s")
+        parent_sock, child_sock = socket.socketpair()
         try:
-            self._conn.recv()
+            self.process = subprocess.Popen(
+                # -P: this file's directory is not put on sys.path (nothing here may shadow the stdlib).
+                [sys.executable, "-P", os.path.abspath(__file__), str(child_sock.fileno())],
+                pass_fds=(child_sock.fileno(),),
+                env=spec.env,
+                cwd=spec.src_dir,  # Lambda's working directory is the task root
+                stdin=subprocess.DEVNULL,
+                close_fds=True,
+            )
+        except BaseException:
+            parent_sock.close()
+            raise
+        finally:
+            child_sock.close()
+        self._conn = Connection(parent_sock.detach())
+        try:
+            setup = {
+                "function_name": spec.function_name,
+                "function_arn": spec.function_arn,
+                "handler": spec.handler,
+                "src_dir": spec.src_dir,
+                "memory_mb": spec.memory_mb,
+                "version": spec.version,
+            }
+            _send(self._conn, setup)
+            if not self._conn.poll(INIT_TIMEOUT_S):
+                self.kill()
+                raise WorkerTimeout(
+                    f"worker for {spec.function_name} did not start in {INIT_TIMEOUT_S:.0f} s"
+                )
+            _recv(self._conn)
         except (EOFError, OSError) as exc:
             self.kill()
             raise WorkerDied(f"worker for {spec.function_name} exited during init") from exc
 
     @property
+    def pid(self) -> int:
+        return self.process.pid
+
+    @property
     def alive(self) -> bool:
-        return self.process.is_alive()
+        return self.process.poll() is None
 
     def invoke(self, event: dict[str, Any], timeout_s: float, request_id: str | None = None) -> InvokeResult:
         """Run the handler once. Raises WorkerTimeout (worker killed) or WorkerDied."""
         request_id = request_id or str(uuid.uuid4())
         deadline_ms = int((time.time() + timeout_s) * 1000)
         try:
-            self._conn.send(("invoke", request_id, json.dumps(event), deadline_ms))
+            _send(self._conn, ["invoke", request_id, json.dumps(event), deadline_ms])
             if not self._conn.poll(timeout_s):
                 self.kill()
                 raise WorkerTimeout(f"{self.spec.function_name} timed out after {timeout_s:.2f} seconds")
-            kind, value = self._conn.recv()
-        except (EOFError, OSError, BrokenPipeError) as exc:
+            kind, value = _recv(self._conn)
+        except (EOFError, OSError, ValueError) as exc:
             self.kill()
             raise WorkerDied(f"worker for {self.spec.function_name} died") from exc
         if kind == "ok":
             return InvokeResult(ok=True, payload=value)
         return InvokeResult(ok=False, error=value)
 
-    def stop(self, grace_s: float = 0.5) -> None:
+    def stop(self, grace_s: float = 1.0) -> None:
         try:
-            self._conn.send(("stop",))
+            _send(self._conn, ["stop"])
         except (OSError, ValueError):
             pass
-        self.process.join(grace_s)
-        if self.process.is_alive():
-            self.kill()
-        self._close()
+        try:
+            self.process.wait(grace_s)
+        except subprocess.TimeoutExpired:
+            pass
+        self.kill()
 
     def kill(self) -> None:
-        if self.process.is_alive():
+        if self.process.poll() is None:
             self.process.kill()
-        self.process.join(2.0)
-        self._close()
-
-    def _close(self) -> None:
+        try:
+            self.process.wait(5)
+        except subprocess.TimeoutExpired:
+            pass
         try:
             self._conn.close()
-        except OSError:
+        except (OSError, AttributeError):
             pass
-
-
-class PoolClosed(Exception):
-    """The pool was retired (its function's configuration changed) while waiting for a worker."""
 
 
 class WorkerPool:
     """Up to `max_workers` warm workers for one WorkerSpec; callers borrow one worker per invocation."""
 
-    def __init__(
-        self,
-        spec: WorkerSpec,
-        max_workers: int = 4,
-        ctx: multiprocessing.context.BaseContext | None = None,
-    ) -> None:
+    def __init__(self, spec: WorkerSpec, max_workers: int = 4) -> None:
         self.spec = spec
         self.max_workers = max(1, max_workers)
-        self._ctx = ctx or default_context()
         self._cond = threading.Condition()
         self._idle: list[Worker] = []
         self._count = 0  # workers alive or starting, idle or busy
@@ -286,7 +300,7 @@ class WorkerPool:
                     return None
                 self._cond.wait(remaining)
         try:
-            return Worker(self.spec, self._ctx)  # started outside the lock: other workers stay usable
+            return Worker(self.spec)  # started outside the lock: the other workers stay usable
         except BaseException:
             with self._cond:
                 self._count -= 1
@@ -294,14 +308,15 @@ class WorkerPool:
             raise
 
     def release(self, worker: Worker, healthy: bool = True) -> None:
+        keep = False
         with self._cond:
             if healthy and worker.alive and not self._closed:
                 self._idle.append(worker)
-                worker = None  # type: ignore[assignment]
+                keep = True
             else:
                 self._count -= 1
             self._cond.notify()
-        if worker is not None:
+        if not keep:
             worker.stop()
 
     def close(self) -> None:
@@ -318,3 +333,7 @@ class WorkerPool:
     def size(self) -> int:
         with self._cond:
             return self._count
+
+
+if __name__ == "__main__":
+    _child_main(int(sys.argv[1]))

@@ -1,15 +1,15 @@
 """SigV4 verification for the local API gateway (methods with authorizationType AWS_IAM).
 
-This module owns one question: "is this HTTP request signed, for service execute-api in this region, by a key the
-local cloud issued?". It does not re-implement SigV4: it rebuilds the received request as a botocore
+This module owns one question: "is this HTTP request signed, for service execute-api in this region, by a key
+the local cloud issued?". It does not re-implement SigV4: it rebuilds the received request as a botocore
 `AWSRequest` and lets botocore's own `SigV4Auth` compute the canonical request, the string to sign and the
 signature, with the request's X-Amz-Date as timestamp, then compares with `hmac.compare_digest`.
 
 Rejections carry the status, message and `x-amzn-ErrorType` API Gateway answers with, so the local cloud fails
 the way AWS does. `sign_request` is the client side (botocore's signer), for tests and local probes.
 
-Not supported (API Gateway would accept them): query-string (presigned) signatures and the `Date` header instead
-of X-Amz-Date; such requests are answered as unsigned/incomplete.
+Not supported (API Gateway would accept them): query-string (presigned) signatures and the `Date` header
+instead of X-Amz-Date; such requests are answered as unsigned/incomplete.
 """
 
 from __future__ import annotations
@@ -114,8 +114,8 @@ def _parse_authorization(value: str) -> _Authorization:
 class _ReceivedRequestSigV4(SigV4Auth):
     """botocore's SigV4Auth, told which headers the client signed instead of choosing them itself.
 
-    botocore's own choice (every header but a blacklist) is right for a client; a verifier must use exactly the
-    client's SignedHeaders list, since proxies and HTTP stacks add headers (Content-Length, Accept-Encoding...).
+    botocore's own choice (every header but a blacklist) is right for a client; a verifier must use exactly
+    the client's SignedHeaders list: HTTP stacks and proxies add headers (Content-Length, Accept-Encoding).
     """
 
     def __init__(self, credentials: Credentials, service: str, region: str, signed: tuple[str, ...]) -> None:
@@ -191,12 +191,15 @@ def verify_request(
 
     amz_date = _first(pairs, "x-amz-date")
     if not amz_date:
-        raise _incomplete("Authorization header requires existence of either a 'X-Amz-Date' or a 'Date' header.")
+        raise _incomplete(
+            "Authorization header requires existence of either a 'X-Amz-Date' or a 'Date' header."
+        )
     try:
         signed_at = dt.datetime.strptime(amz_date.strip(), SIGV4_TIMESTAMP).replace(tzinfo=dt.UTC)
     except ValueError:
         raise _incomplete(
-            f"Date must be in ISO-8601 'basic format'. Got '{amz_date}'. See http://en.wikipedia.org/wiki/ISO_8601"
+            f"Date must be in ISO-8601 'basic format'. Got '{amz_date}'. "
+            "See http://en.wikipedia.org/wiki/ISO_8601"
         ) from None
     timestamp = amz_date.strip()
 
@@ -206,7 +209,9 @@ def verify_request(
     if auth.scope_service != service:
         raise _invalid_signature(f"Credential should be scoped to correct service: '{service}'. ")
     if auth.scope_region != region:
-        raise _invalid_signature(f"Credential should be scoped to a valid region, not '{auth.scope_region}'. ")
+        raise _invalid_signature(
+            f"Credential should be scoped to a valid region, not '{auth.scope_region}'. "
+        )
     if auth.scope_date != timestamp[:8]:
         raise _invalid_signature(
             "Date in Credential scope does not match YYYYMMDD from ISO-8601 version of date from HTTP: "
@@ -229,7 +234,8 @@ def verify_request(
         now = now.replace(tzinfo=dt.UTC)
     if signed_at < now - max_skew:
         raise _invalid_signature(
-            f"Signature expired: {timestamp} is now earlier than {_fmt(now - max_skew)} ({_fmt(now)} - 5 min.)"
+            f"Signature expired: {timestamp} is now earlier than {_fmt(now - max_skew)} "
+            f"({_fmt(now)} - 5 min.)"
         )
     if signed_at > now + max_skew:
         raise _invalid_signature(
@@ -238,13 +244,10 @@ def verify_request(
         )
 
     host = _first(pairs, "host") or ""
-    url = f"http://{host}{path}" + (f"?{_canonical_query(query)}" if query else "")
     rebuilt = HTTPHeaders()
     for name, value in pairs:
         if name.lower() in auth.signed_headers:
             rebuilt[name] = value
-    request = AWSRequest(method=method.upper(), url=url, headers=rebuilt, data=body or b"")
-    request.context["timestamp"] = timestamp
     signer = _ReceivedRequestSigV4(
         Credentials(cred.access_key_id, cred.secret_access_key, cred.session_token),
         service,
@@ -253,19 +256,30 @@ def verify_request(
     )
     # botocore trusts a signed X-Amz-Content-SHA256 header as the body hash; a verifier must not, or the body
     # could be swapped under a valid signature. It has to be the hash of the body actually received.
-    claimed = request.headers.get("X-Amz-Content-SHA256")
-    actual = hashlib.sha256(body).hexdigest() if body else EMPTY_SHA256_HASH
-    canonical_request = signer.canonical_request(request)
-    string_to_sign = signer.string_to_sign(request, canonical_request)
-    expected = signer.signature(string_to_sign, request)
-    if (claimed is not None and claimed != actual) or not hmac.compare_digest(
-        expected.encode(), auth.signature.encode("utf-8", "replace")
-    ):
-        raise _invalid_signature(
-            f"{MSG_SIGNATURE_MISMATCH}\n\nThe Canonical String for this request should have been\n"
-            f"'{canonical_request}'\n\nThe String-to-Sign should have been\n'{string_to_sign}'\n"
-        )
-    return cred
+    claimed = rebuilt.get("X-Amz-Content-SHA256")
+    body_ok = claimed is None or claimed == (hashlib.sha256(body).hexdigest() if body else EMPTY_SHA256_HASH)
+    # The query as SigV4 defines it (every name and value RFC 3986-encoded) first; then the query exactly as
+    # received, which is what botocore signs when the caller put an already-encoded query in the URL (e.g.
+    # urlencode's '+' for a space).
+    queries = [_canonical_query(query)]
+    if query and query != queries[0]:
+        queries.append(query)
+    first: tuple[str, str] | None = None
+    for candidate in queries:
+        url = f"http://{host}{path}" + (f"?{candidate}" if candidate else "")
+        request = AWSRequest(method=method.upper(), url=url, headers=rebuilt, data=body or b"")
+        request.context["timestamp"] = timestamp
+        canonical_request = signer.canonical_request(request)
+        string_to_sign = signer.string_to_sign(request, canonical_request)
+        expected = signer.signature(string_to_sign, request)
+        if body_ok and hmac.compare_digest(expected.encode(), auth.signature.encode("utf-8", "replace")):
+            return cred
+        first = first or (canonical_request, string_to_sign)
+    assert first is not None
+    raise _invalid_signature(
+        f"{MSG_SIGNATURE_MISMATCH}\n\nThe Canonical String for this request should have been\n"
+        f"'{first[0]}'\n\nThe String-to-Sign should have been\n'{first[1]}'\n"
+    )
 
 
 def sign_request(

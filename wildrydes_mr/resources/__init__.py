@@ -6,7 +6,7 @@
 from __future__ import annotations
 
 from wildrydes_mr.engine import Deleter
-from wildrydes_mr.resources import apigateway, dynamodb, iam, lambda_fn, logs
+from wildrydes_mr.resources import apigateway, cloudfront, cognito, dynamodb, iam, lambda_fn, logs, s3
 
 DELETERS: dict[str, Deleter] = {
     dynamodb.Table.kind: dynamodb.delete_table,
@@ -15,4 +15,11 @@ DELETERS: dict[str, Deleter] = {
     lambda_fn.Function.kind: lambda_fn.delete_function,
     lambda_fn.InvokePermission.kind: lambda_fn.delete_permission,
     apigateway.RestApi.kind: apigateway.delete_rest_api,
+    cognito.IdentityPool.kind: cognito.delete_identity_pool,
+    cognito.PoolRoles.kind: cognito.delete_pool_roles,
+    s3.Bucket.kind: s3.delete_bucket,
+    s3.BucketPolicy.kind: s3.delete_bucket_policy,
+    s3.SiteFiles.kind: s3.delete_site_files,
+    cloudfront.OriginAccessControl.kind: cloudfront.delete_origin_access_control,
+    cloudfront.Distribution.kind: cloudfront.delete_distribution,
 }
