@@ -35,6 +35,8 @@ def test_build_api_serves_signed_tickets_then_cleans_up(local_cloud):
 
     unsigned = api.request("GET", "ticket", sign=False)
     assert unsigned.status == 403
+    # The gateway's own 403 carries CORS headers (gateway responses), so a browser can read it.
+    assert unsigned.headers.get("access-control-allow-origin") == "*"
     wrong = TicketsApi(api_url, PRIMARY, Credentials(LOCAL_ACCESS_KEY_ID, "not-the-secret"))
     assert wrong.list_tickets().status == 403
     health = api.health()

@@ -47,6 +47,10 @@ def test_build_api_creates_every_resource(make_context):
     assert methods[("/ticket", "OPTIONS")]["methodIntegration"]["type"] == "MOCK"
     assert methods[("/ticket", "GET")]["methodIntegration"]["type"] == "AWS_PROXY"
     assert api.get_stage(restApiId=rest_api["id"], stageName="prod")["deploymentId"]
+    for response_type in ("DEFAULT_4XX", "DEFAULT_5XX"):
+        parameters = api.get_gateway_response(restApiId=rest_api["id"], responseType=response_type)[
+            "responseParameters"]
+        assert parameters["gatewayresponse.header.Access-Control-Allow-Origin"] == "'*'"
 
 
 def test_roles_are_least_privilege(make_context):

@@ -81,6 +81,7 @@ class GatewayResponse:
     headers: list[tuple[str, str]] = field(default_factory=list)
     body: bytes = b""
     note: str = ""  # for the log line only
+    from_gateway: bool = False  # made by API Gateway itself (not the integration): gateway responses apply
 
     def header(self, name: str) -> str | None:
         lname = name.lower()
@@ -91,7 +92,8 @@ def _json_error(status: int, message: str, error_type: str | None = None, note: 
     headers = [("Content-Type", "application/json")]
     if error_type:
         headers.append(("x-amzn-ErrorType", error_type))
-    return GatewayResponse(status, headers, json.dumps({"message": message}).encode(), note or message)
+    return GatewayResponse(status, headers, json.dumps({"message": message}).encode(), note or message,
+                           from_gateway=True)
 
 
 def _not_found() -> GatewayResponse:
@@ -142,9 +144,16 @@ class _ApiDefinition:
     api_id: str
     binary_media_types: tuple[str, ...]
     root: _Node
+    # responseType (DEFAULT_4XX, DEFAULT_5XX, ...) -> headers from its gatewayresponse.header.* parameters
+    gateway_responses: dict[str, dict[str, str]] = field(default_factory=dict)
+
+    def gateway_headers(self, status: int) -> dict[str, str]:
+        """Headers API Gateway adds to its own error responses (CORS headers, typically)."""
+        return self.gateway_responses.get("DEFAULT_4XX" if status < 500 else "DEFAULT_5XX", {})
 
     @classmethod
-    def build(cls, api: dict[str, Any], resources: list[dict[str, Any]]) -> _ApiDefinition:
+    def build(cls, api: dict[str, Any], resources: list[dict[str, Any]],
+              gateway_responses: list[dict[str, Any]] = ()) -> _ApiDefinition:
         root = _Node()
         for item in resources:
             node = root
@@ -162,7 +171,12 @@ class _ApiDefinition:
             node.resource = _Resource(
                 item["id"], item.get("path", "/"), dict(item.get("resourceMethods") or {})
             )
-        return cls(api["id"], tuple(api.get("binaryMediaTypes") or ()), root)
+        prefix = "gatewayresponse.header."
+        responses = {item["responseType"]: {name[len(prefix):]: value.strip("'")
+                                            for name, value in (item.get("responseParameters") or {}).items()
+                                            if name.startswith(prefix)}
+                     for item in gateway_responses}
+        return cls(api["id"], tuple(api.get("binaryMediaTypes") or ()), root, responses)
 
     def match(self, segments: list[str]) -> _Route | None:
         """Most specific resource first: literal part, then {param}, then {proxy+} (greedy, 1+ parts)."""
@@ -449,9 +463,10 @@ class LocalGateway:
                 if not page.get("position"):
                     break
                 kwargs["position"] = page["position"]
+            gateway_responses = client.get_gateway_responses(restApiId=api_id).get("items", [])
         except client.exceptions.NotFoundException:
             return None
-        return _ApiDefinition.build(api, resources)
+        return _ApiDefinition.build(api, resources, gateway_responses)
 
     def _load_stage(self, api_id: str, stage: str) -> dict[str, Any] | None:
         client = self._client("apigateway")
@@ -503,8 +518,22 @@ class LocalGateway:
                 "local API gateway error for %s %s", request.method, split_target(request.target)[0]
             )
             response = _internal_error(f"gateway error: {type(exc).__name__}")
+        if response.from_gateway:
+            response.headers.extend(self._gateway_response_headers(request, response.status))
         response.headers.append(("x-amzn-RequestId", request_id))
         return response
+
+    def _gateway_response_headers(self, request: GatewayRequest, status: int) -> list[tuple[str, str]]:
+        """The API's gateway responses (e.g. DEFAULT_4XX with CORS headers) for an error the gateway made."""
+        parts = split_target(request.target)[0].split("/")
+        api_id = unquote(parts[1]) if len(parts) > 1 else ""
+        if not api_id:
+            return []
+        try:
+            api = self._api_cache.get(api_id, lambda: self._load_api(api_id))
+        except Exception:  # noqa: BLE001 - an error answer must still go out
+            return []
+        return list(api.gateway_headers(status).items()) if api else []
 
     def _handle(self, request: GatewayRequest, request_id: str) -> GatewayResponse:
         raw_path, query = split_target(request.target)

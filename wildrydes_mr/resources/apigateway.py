@@ -42,9 +42,14 @@ def execute_api_arn(ctx: Context, region: str, api_id: str, stage: str, method: 
     return f"arn:{ctx.aws.partition(region)}:execute-api:{region}:{account}:{api_id}/{stage}/{method}{path}"
 
 
-def _cors_parameters(allowed_origin: str) -> dict[str, str]:
+def _cors_parameters(allowed_origin: str, prefix: str = "method.response.header.") -> dict[str, str]:
     headers = dict(CORS_HEADERS, **{"Access-Control-Allow-Origin": allowed_origin})
-    return {f"method.response.header.{name}": f"'{value}'" for name, value in headers.items()}
+    return {f"{prefix}{name}": f"'{value}'" for name, value in headers.items()}
+
+
+# API Gateway's own errors (403 Missing Authentication Token, a bad signature, throttling) carry no CORS headers
+# unless its gateway responses add them; without them a browser sees only "network error".
+GATEWAY_RESPONSE_TYPES = ("DEFAULT_4XX", "DEFAULT_5XX")
 
 
 class RestApi(Resource):
@@ -68,8 +73,12 @@ class RestApi(Resource):
                                           "cors": _cors_parameters(self.allowed_origin)}
         return methods
 
+    def desired_gateway_responses(self) -> dict[str, dict[str, str]]:
+        cors = _cors_parameters(self.allowed_origin, "gatewayresponse.header.")
+        return {response_type: cors for response_type in GATEWAY_RESPONSE_TYPES}
+
     def definition_hash(self, partition: str = "aws") -> str:
-        text = json.dumps(self.desired_methods(partition), sort_keys=True)
+        text = json.dumps([self.desired_methods(partition), self.desired_gateway_responses()], sort_keys=True)
         return hashlib.sha256(text.encode()).hexdigest()[:16]
 
     # --- find -------------------------------------------------------------------------------------------
@@ -112,7 +121,16 @@ class RestApi(Resource):
         except ClientError as exc:
             if not is_not_found(exc):
                 raise
+        gateway_responses = {}
+        for response_type in GATEWAY_RESPONSE_TYPES:
+            try:
+                gateway_responses[response_type] = client.get_gateway_response(
+                    restApiId=api["id"], responseType=response_type).get("responseParameters", {})
+            except ClientError as exc:
+                if not is_not_found(exc):
+                    raise
         return {"id": api["id"], "endpoint": api.get("endpointConfiguration", {}).get("types", []),
+                "gateway_responses": gateway_responses,
                 "resources": {r["path"]: r["id"] for r in resources}, "methods": methods,
                 "deployed": deployed}
 
@@ -121,6 +139,8 @@ class RestApi(Resource):
         desired = self.desired_methods(ctx.aws.partition(self.region))
         changes = [f"method {key}" for key, spec in sorted(desired.items()) if live["methods"].get(key) != spec]
         changes += [f"remove {key}" for key in sorted(live["methods"]) if key not in desired]
+        changes += [f"gateway response {kind}" for kind, parameters in self.desired_gateway_responses().items()
+                    if live["gateway_responses"].get(kind) != parameters]
         if changes or live["deployed"] != DEPLOYMENT_PREFIX + self.definition_hash(ctx.aws.partition(self.region)):
             changes.append(f"deploy stage {self.stage}")
         return changes
@@ -152,6 +172,9 @@ class RestApi(Resource):
             if key in live["methods"]:
                 client.delete_method(restApiId=api_id, resourceId=resource_id, httpMethod=verb)
             self._put_method(client, api_id, resource_id, verb, spec)
+        for kind, parameters in self.desired_gateway_responses().items():
+            if live["gateway_responses"].get(kind) != parameters:
+                client.put_gateway_response(restApiId=api_id, responseType=kind, responseParameters=parameters)
         if any(change.startswith("deploy") for change in changes):
             client.create_deployment(restApiId=api_id, stageName=self.stage,
                                      description=DEPLOYMENT_PREFIX + self.definition_hash(partition))

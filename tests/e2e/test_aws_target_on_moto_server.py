@@ -1,0 +1,98 @@
+"""The real-AWS code path (target aws, AWS_ENDPOINT_URL) against a moto server, checked with the AWS CLI rather
+than with our own code: build-api creates module 1, a re-run changes nothing, cleanup leaves nothing."""
+
+from __future__ import annotations
+
+import json
+import os
+import shutil
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+import requests
+from moto.server import ThreadedMotoServer
+
+REGION = "eu-west-1"
+
+
+@pytest.fixture
+def moto_server():
+    server = ThreadedMotoServer(ip_address="127.0.0.1", port=0, verbose=False)
+    server.start()
+    host, port = server.get_host_and_port()
+    endpoint = f"http://{host}:{port}"
+    requests.post(f"{endpoint}/moto-api/config", json={"lambda": {"use_docker": False}}, timeout=10)
+    yield endpoint
+    server.stop()
+
+
+def aws_env(endpoint: str) -> dict[str, str]:
+    env = {k: v for k, v in os.environ.items() if not k.startswith("AWS_")}
+    env.update(AWS_ACCESS_KEY_ID="testing", AWS_SECRET_ACCESS_KEY="testing", AWS_DEFAULT_REGION=REGION,
+               AWS_ENDPOINT_URL=endpoint, AWS_CONFIG_FILE=os.devnull, AWS_SHARED_CREDENTIALS_FILE=os.devnull)
+    return env
+
+
+def aws_cli(endpoint: str, *args: str) -> dict:
+    aws = shutil.which("aws", path=str(Path(sys.executable).parent)) or shutil.which("aws")
+    assert aws, "the AWS CLI (awscli) is a declared test dependency"
+    out = subprocess.run([aws, *args, "--output", "json"], env=aws_env(endpoint), capture_output=True, text=True,
+                         check=True, timeout=120).stdout
+    return json.loads(out) if out.strip() else {}
+
+
+def wildrydes(endpoint: str, workdir: Path, *args: str) -> dict:
+    config = workdir / "aws.yaml"
+    config.write_text("target: aws\n")
+    result = subprocess.run([sys.executable, "-m", "wildrydes_mr", "--config", str(config), "--output", "json", *args],
+                            cwd=workdir, env=aws_env(endpoint), capture_output=True, text=True, timeout=300)
+    assert result.returncode == 0, result.stderr
+    return json.loads(result.stdout)
+
+
+def functions(endpoint: str) -> dict[str, tuple[str, str]]:
+    listed = aws_cli(endpoint, "lambda", "list-functions")["Functions"]
+    return {f["FunctionName"]: (f["CodeSha256"], f["LastModified"]) for f in listed}
+
+
+def test_build_api_on_aws_path_is_idempotent_and_cleanup_leaves_nothing(moto_server, tmp_path):
+    built = wildrydes(moto_server, tmp_path, "build-api")
+    assert built["api_url"] == f"https://{built['api_id']}.execute-api.{REGION}.amazonaws.com/prod/"
+
+    table = aws_cli(moto_server, "dynamodb", "describe-table", "--table-name", "SXRTickets")["Table"]
+    assert table["StreamSpecification"]["StreamViewType"] == "NEW_AND_OLD_IMAGES"
+    assert table["BillingModeSummary"]["BillingMode"] == "PAY_PER_REQUEST"
+    before = functions(moto_server)
+    assert set(before) == {"wildrydes-list-tickets", "wildrydes-create-ticket", "wildrydes-health"}
+    roles = [r["RoleName"] for r in aws_cli(moto_server, "iam", "list-roles")["Roles"]]
+    assert sorted(r for r in roles if r.startswith("wildrydes-")) == sorted(
+        f"{name}-{REGION}" for name in before)
+    resources = aws_cli(moto_server, "apigateway", "get-resources", "--rest-api-id", built["api_id"],
+                        "--embed", "methods")["items"]
+    auth = {(r["path"], m): v["authorizationType"] for r in resources for m, v in r.get("resourceMethods", {}).items()}
+    assert auth[("/ticket", "GET")] == auth[("/ticket", "POST")] == "AWS_IAM"
+    assert auth[("/health", "GET")] == "NONE"
+    deployments = aws_cli(moto_server, "apigateway", "get-deployments", "--rest-api-id", built["api_id"])["items"]
+
+    again = wildrydes(moto_server, tmp_path, "build-api")
+    assert {a["action"] for a in again["actions"]} == {"nothing"}
+    assert functions(moto_server) == before  # same CodeSha256 and LastModified
+    assert aws_cli(moto_server, "apigateway", "get-deployments", "--rest-api-id", built["api_id"])["items"] \
+        == deployments
+
+    cleaned = wildrydes(moto_server, tmp_path, "cleanup", "--yes")
+    assert cleaned["remaining"] == []
+    assert aws_cli(moto_server, "dynamodb", "list-tables")["TableNames"] == []
+    assert functions(moto_server) == {}
+    assert aws_cli(moto_server, "apigateway", "get-rest-apis").get("items", []) == []
+    assert not [r for r in aws_cli(moto_server, "iam", "list-roles")["Roles"] if r["RoleName"].startswith("wildrydes-")]
+
+
+def test_dry_run_on_empty_account_lists_creates_and_creates_nothing(moto_server, tmp_path):
+    planned = wildrydes(moto_server, tmp_path, "build-api", "--dry-run")
+    assert planned["dry_run"] is True
+    assert {a["action"] for a in planned["actions"]} == {"create"} and len(planned["actions"]) == 14
+    assert functions(moto_server) == {}
+    assert aws_cli(moto_server, "dynamodb", "list-tables")["TableNames"] == []
