@@ -18,7 +18,7 @@ from wildrydes_mr.workflows import build_api
 
 MODULE = "build-ui"
 WEB_DIR = Path(__file__).resolve().parents[2] / "web"
-NOT_UPLOADED = {"config.js", "config.example.js"}
+NOT_UPLOADED = {"config.js", "config.example.js", "README.md"}
 
 
 def bucket_name(ctx: Context, region: str) -> str:
