@@ -184,3 +184,13 @@ def is_iam_propagation_error(exc: BaseException) -> bool:
     """Lambda rejects a role it cannot assume yet; IAM is eventually consistent and botocore does not retry it."""
     return (error_code(exc) == "InvalidParameterValueException"
             and "cannot be assumed by Lambda" in error_message(exc))
+
+
+def is_emulator_gap(exc: BaseException, emulated: bool) -> bool:
+    """moto answers what it lacks (unimplemented calls, some empty lookups) with NotImplementedError or KeyError
+    in-process, or a bare HTTP 500 in server mode. Only on an emulator endpoint is a 500 read that way."""
+    if isinstance(exc, NotImplementedError | KeyError):
+        return True
+    return emulated and isinstance(exc, ClientError) and (
+        "has not been implemented" in error_message(exc)
+        or exc.response.get("ResponseMetadata", {}).get("HTTPStatusCode") == 500)

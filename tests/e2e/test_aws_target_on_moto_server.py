@@ -35,17 +35,21 @@ def aws_env(endpoint: str) -> dict[str, str]:
     return env
 
 
-def aws_cli(endpoint: str, *args: str) -> dict:
+def aws_cli_raw(endpoint: str, *args: str) -> str:
     aws = shutil.which("aws", path=str(Path(sys.executable).parent)) or shutil.which("aws")
     assert aws, "the AWS CLI (awscli) is a declared test dependency"
-    out = subprocess.run([aws, *args, "--output", "json"], env=aws_env(endpoint), capture_output=True, text=True,
-                         check=True, timeout=120).stdout
+    return subprocess.run([aws, *args], env=aws_env(endpoint), capture_output=True, text=True, check=True,
+                          timeout=120).stdout
+
+
+def aws_cli(endpoint: str, *args: str) -> dict:
+    out = aws_cli_raw(endpoint, *args, "--output", "json")
     return json.loads(out) if out.strip() else {}
 
 
-def wildrydes(endpoint: str, workdir: Path, *args: str) -> dict:
+def wildrydes(endpoint: str, workdir: Path, *args: str, config_text: str = "target: aws\n") -> dict:
     config = workdir / "aws.yaml"
-    config.write_text("target: aws\n")
+    config.write_text(config_text)
     result = subprocess.run([sys.executable, "-m", "wildrydes_mr", "--config", str(config), "--output", "json", *args],
                             cwd=workdir, env=aws_env(endpoint), capture_output=True, text=True, timeout=300)
     assert result.returncode == 0, result.stderr
@@ -96,3 +100,42 @@ def test_dry_run_on_empty_account_lists_creates_and_creates_nothing(moto_server,
     assert {a["action"] for a in planned["actions"]} == {"create"} and len(planned["actions"]) == 14
     assert functions(moto_server) == {}
     assert aws_cli(moto_server, "dynamodb", "list-tables")["TableNames"] == []
+
+
+def test_build_ui_on_aws_path(moto_server, tmp_path):
+    config = "target: aws\nsite: {facebook_app_id: \"1234567890\"}\n"
+    (tmp_path / "aws.yaml").write_text(config)
+    wildrydes(moto_server, tmp_path, "build-api", config_text=config)
+    built = wildrydes(moto_server, tmp_path, "build-ui", config_text=config)
+    assert built["site_url"].startswith("https://") and built["site_url"].endswith(".cloudfront.net/")
+
+    pool = aws_cli(moto_server, "cognito-identity", "describe-identity-pool", "--identity-pool-id",
+                   built["identity_pool_id"])
+    assert pool["AllowUnauthenticatedIdentities"] is False
+    assert pool["SupportedLoginProviders"] == {"graph.facebook.com": "1234567890"}
+    assert not pool.get("OpenIdConnectProviderARNs") and not pool.get("CognitoIdentityProviders")
+
+    policy = aws_cli(moto_server, "iam", "get-role-policy", "--role-name", "wildrydes-web-identity",
+                     "--policy-name", "wildrydes-web-identity")["PolicyDocument"]
+    (statement,) = policy["Statement"]
+    assert statement["Action"] == "execute-api:Invoke"
+    api_id = aws_cli(moto_server, "apigateway", "get-rest-apis")["items"][0]["id"]
+    assert all(f":{api_id}/prod/" in arn and arn.endswith("/ticket") for arn in statement["Resource"])
+
+    block = aws_cli(moto_server, "s3api", "get-public-access-block", "--bucket", built["bucket"])
+    assert all(block["PublicAccessBlockConfiguration"].values())
+    (distribution,) = aws_cli(moto_server, "cloudfront", "list-distributions")["DistributionList"]["Items"]
+    assert distribution["DefaultCacheBehavior"]["ViewerProtocolPolicy"] == "redirect-to-https"
+    config_js = tmp_path / "config.js"
+    aws_cli_raw(moto_server, "s3", "cp", f"s3://{built['bucket']}/config.js", str(config_js))
+    text = config_js.read_text()
+    assert built["api_url"] in text and built["identity_pool_id"] in text
+
+    again = wildrydes(moto_server, tmp_path, "build-ui", config_text=config)
+    assert {a["action"] for a in again["actions"]} == {"nothing"}  # nothing uploaded, nothing changed
+    assert wildrydes(moto_server, tmp_path, "cleanup", "--yes", config_text=config)["remaining"] == []
+    assert aws_cli(moto_server, "s3api", "list-buckets")["Buckets"] == []
+    assert not aws_cli(moto_server, "cloudfront", "list-distributions").get("DistributionList", {}).get("Items")
+    assert aws_cli(moto_server, "cognito-identity", "list-identity-pools", "--max-results", "10")[
+        "IdentityPools"] == []
+    assert not [r for r in aws_cli(moto_server, "iam", "list-roles")["Roles"] if r["RoleName"].startswith("wildrydes-")]

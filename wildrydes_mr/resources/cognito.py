@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from wildrydes_mr.aws import ClientError, error_message, is_not_found
+from wildrydes_mr.aws import ClientError, is_emulator_gap, is_not_found
 from wildrydes_mr.engine import Context, Resource
 
 FACEBOOK = "graph.facebook.com"
@@ -82,16 +82,6 @@ def delete_identity_pool(ctx: Context, record: dict[str, Any]) -> None:
     ctx.aws.client("cognito-identity", record["region"]).delete_identity_pool(IdentityPoolId=record["id"])
 
 
-def _emulator_lacks(exc: BaseException, emulated: bool) -> bool:
-    """moto answers operations it does not implement with NotImplementedError (in-process) or, in server mode,
-    a bare HTTP 500. Only on an emulator endpoint is a 500 read that way."""
-    if isinstance(exc, NotImplementedError):
-        return True
-    return emulated and isinstance(exc, ClientError) and (
-        "has not been implemented" in error_message(exc)
-        or exc.response.get("ResponseMetadata", {}).get("HTTPStatusCode") == 500)
-
-
 class PoolRoles(Resource):
     """SetIdentityPoolRoles: authenticated identities get the web identity role; there is no unauthenticated role."""
 
@@ -112,7 +102,7 @@ class PoolRoles(Resource):
         try:
             return client.get_identity_pool_roles(IdentityPoolId=self.name)
         except Exception as exc:
-            if _emulator_lacks(exc, emulated):
+            if is_emulator_gap(exc, emulated):
                 recorded = ctx.state.get(self.kind, self.region, self.name)
                 return {"Roles": recorded["roles"], "_emulated": True} if recorded else None
             if isinstance(exc, ClientError) and is_not_found(exc):
@@ -127,7 +117,7 @@ class PoolRoles(Resource):
         try:
             client.set_identity_pool_roles(IdentityPoolId=self.name, Roles=self.roles)
         except Exception as exc:
-            if not _emulator_lacks(exc, emulated):
+            if not is_emulator_gap(exc, emulated):
                 raise
             ctx.progress("the emulator lacks SetIdentityPoolRoles: role mapping kept in the state file")
         return {"roles": self.roles}

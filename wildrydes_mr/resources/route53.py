@@ -1,0 +1,206 @@
+"""Route 53: the hosted zone, record sets (validation CNAMEs, regional aliases, failover aliases) and the
+regional health checks. Route 53 is global; its records carry region "global" in the state file.
+"""
+
+from __future__ import annotations
+
+import uuid
+from typing import Any
+
+from wildrydes_mr.aws import ClientError, error_code
+from wildrydes_mr.engine import Context, Resource
+from wildrydes_mr.errors import WildrydesError
+
+GLOBAL = "global"
+CLIENT_REGION = "us-east-1"
+
+
+def fqdn(name: str) -> str:
+    return name if name.endswith(".") else name + "."
+
+
+def zone_id_only(zone_id: str) -> str:
+    return zone_id.split("/")[-1]
+
+
+class HostedZone(Resource):
+    """The public zone of the domain: given, looked up (aws), or created (local; then cleanup deletes it)."""
+
+    kind = "route53-zone"
+
+    def __init__(self, domain: str, create_when_missing: bool):
+        super().__init__(GLOBAL, domain)
+        self.create_when_missing = create_when_missing
+
+    def find(self, ctx: Context) -> dict[str, Any] | None:
+        r53 = ctx.aws.client("route53", CLIENT_REGION)
+        zones = r53.list_hosted_zones_by_name(DNSName=self.name, MaxItems="10")["HostedZones"]
+        public = [z for z in zones if z["Name"] == fqdn(self.name) and not z.get("Config", {}).get("PrivateZone")]
+        if not public and not self.create_when_missing:
+            raise WildrydesError(f"no public hosted zone for {self.name} in this account",
+                                 hint="create it (and delegate the domain to it), or set dns.hosted_zone_id")
+        return public[0] if public else None
+
+    def create(self, ctx: Context) -> dict[str, Any]:
+        zone = ctx.aws.client("route53", CLIENT_REGION).create_hosted_zone(
+            Name=self.name, CallerReference=f"wildrydes-{uuid.uuid4()}",
+            HostedZoneConfig={"Comment": f"wildrydes:{ctx.config.deployment}", "PrivateZone": False})["HostedZone"]
+        ctx.record(self, id=zone_id_only(zone["Id"]), created=True)
+        ctx.aws.client("route53", CLIENT_REGION).change_tags_for_resource(
+            ResourceType="hostedzone", ResourceId=zone_id_only(zone["Id"]),
+            AddTags=[{"Key": k, "Value": v} for k, v in ctx.config.tag.items()])
+        return {"id": zone_id_only(zone["Id"]), "created": True}
+
+    def attributes(self, ctx: Context, live: dict[str, Any]) -> dict[str, Any]:
+        recorded = ctx.state.get(self.kind, self.region, self.name) or {}
+        return {"id": zone_id_only(live["Id"]), "created": bool(recorded.get("created"))}
+
+
+def delete_hosted_zone(ctx: Context, record: dict[str, Any]) -> None:
+    """Only a zone the tool created is deleted; an existing zone is only ever borrowed."""
+    if record.get("created"):
+        ctx.aws.client("route53", CLIENT_REGION).delete_hosted_zone(Id=record["id"])
+
+
+class RecordSet(Resource):
+    """One record set, written with UPSERT and found by name, type and set identifier."""
+
+    kind = "route53-record"
+
+    def __init__(self, zone_id: str, record: dict[str, Any]):
+        record = dict(record, Name=fqdn(record["Name"]))
+        name = f"{record['Name']} {record['Type']}" + (f" {record['SetIdentifier']}" if "SetIdentifier" in record
+                                                        else "")
+        super().__init__(GLOBAL, name)
+        self.zone_id = zone_id
+        self.record = record
+
+    def find(self, ctx: Context) -> dict[str, Any] | None:
+        return find_record(ctx, self.zone_id, self.record)
+
+    def changes(self, ctx: Context, live: dict[str, Any]) -> list[str]:
+        wanted = _comparable(self.record)
+        return [] if _comparable(live) == wanted else ["record"]
+
+    def create(self, ctx: Context) -> dict[str, Any]:
+        _change(ctx, self.zone_id, "UPSERT", self.record)
+        return {"zone_id": self.zone_id, "record": self.record}
+
+    def update(self, ctx: Context, live: dict[str, Any], changes: list[str]) -> dict[str, Any]:
+        return self.create(ctx)
+
+    def attributes(self, ctx: Context, live: dict[str, Any]) -> dict[str, Any]:
+        return {"zone_id": self.zone_id, "record": self.record}
+
+
+def _comparable(record: dict[str, Any]) -> dict[str, Any]:
+    keep = {k: v for k, v in record.items() if k in {"Name", "Type", "SetIdentifier", "Failover", "HealthCheckId",
+                                                     "TTL", "ResourceRecords", "AliasTarget"}}
+    if "AliasTarget" in keep:
+        alias = keep["AliasTarget"]
+        keep["AliasTarget"] = {"HostedZoneId": alias["HostedZoneId"], "DNSName": fqdn(alias["DNSName"]).lower(),
+                               "EvaluateTargetHealth": alias.get("EvaluateTargetHealth", False)}
+    return keep
+
+
+def find_record(ctx: Context, zone_id: str, record: dict[str, Any]) -> dict[str, Any] | None:
+    r53 = ctx.aws.client("route53", CLIENT_REGION)
+    kwargs = {"HostedZoneId": zone_id, "StartRecordName": record["Name"], "StartRecordType": record["Type"],
+              "MaxItems": "10"}
+    if "SetIdentifier" in record:
+        kwargs["StartRecordIdentifier"] = record["SetIdentifier"]
+    try:
+        page = r53.list_resource_record_sets(**kwargs)["ResourceRecordSets"]
+    except ClientError as exc:
+        if error_code(exc) == "NoSuchHostedZone":
+            return None
+        raise
+    for live in page:
+        if fqdn(live["Name"]).lower() == record["Name"].lower() and live["Type"] == record["Type"] \
+                and live.get("SetIdentifier") == record.get("SetIdentifier"):
+            return live
+    return None
+
+
+def _change(ctx: Context, zone_id: str, action: str, record: dict[str, Any]) -> None:
+    r53 = ctx.aws.client("route53", CLIENT_REGION)
+    change = r53.change_resource_record_sets(HostedZoneId=zone_id, ChangeBatch={
+        "Comment": f"wildrydes:{ctx.config.deployment}", "Changes": [{"Action": action, "ResourceRecordSet": record}]})
+    change_id = change["ChangeInfo"]["Id"]
+    ctx.aws.wait_until(lambda: r53.get_change(Id=change_id)["ChangeInfo"]["Status"] == "INSYNC",
+                       what=f"Route 53 change for {record['Name']}", timeout=600, interval=5, progress=ctx.progress)
+
+
+def delete_record(ctx: Context, record: dict[str, Any]) -> None:
+    """Deletes the record as it is now (Route 53 wants the exact live record); absent counts as done."""
+    live = find_record(ctx, record["zone_id"], record["record"])
+    if live is not None:
+        _change(ctx, record["zone_id"], "DELETE", live)
+
+
+class HealthCheck(Resource):
+    """An HTTPS health check on `/health` of one region's own name (never the failover name)."""
+
+    kind = "route53-health-check"
+
+    def __init__(self, region: str, name: str, target_fqdn: str, interval: int, threshold: int):
+        super().__init__(region, name)
+        self.config = {"Type": "HTTPS", "FullyQualifiedDomainName": target_fqdn, "Port": 443,
+                       "ResourcePath": "/health", "RequestInterval": interval, "FailureThreshold": threshold,
+                       "EnableSNI": True}
+
+    def find(self, ctx: Context) -> dict[str, Any] | None:
+        r53 = ctx.aws.client("route53", CLIENT_REGION)
+        recorded = (ctx.state.get(self.kind, self.region, self.name) or {}).get("id")
+        found = []
+        for page in r53.get_paginator("list_health_checks").paginate():
+            for check in page["HealthChecks"]:
+                config = check["HealthCheckConfig"]
+                if config.get("FullyQualifiedDomainName") == self.config["FullyQualifiedDomainName"] and \
+                        config.get("ResourcePath") == "/health":
+                    found.append(check)
+        for check in sorted(found, key=lambda c: c["Id"] != recorded):
+            tags = r53.list_tags_for_resource(ResourceType="healthcheck", ResourceId=check["Id"])[
+                "ResourceTagSet"]["Tags"]
+            if {t["Key"]: t["Value"] for t in tags}.get("wildrydes:deployment") == ctx.config.deployment:
+                return check
+        return None
+
+    def changes(self, ctx: Context, live: dict[str, Any]) -> list[str]:
+        config = live["HealthCheckConfig"]
+        changes = [key for key in ("Port", "FailureThreshold", "EnableSNI", "Type")
+                   if config.get(key) != self.config[key]]
+        if config.get("RequestInterval") != self.config["RequestInterval"]:
+            changes.append("RequestInterval (replace)")
+        return changes
+
+    def create(self, ctx: Context) -> dict[str, Any]:
+        r53 = ctx.aws.client("route53", CLIENT_REGION)
+        check = r53.create_health_check(CallerReference=f"wildrydes-{uuid.uuid4()}",
+                                        HealthCheckConfig=self.config)["HealthCheck"]
+        ctx.record(self, id=check["Id"])
+        r53.change_tags_for_resource(ResourceType="healthcheck", ResourceId=check["Id"], AddTags=[
+            {"Key": "Name", "Value": self.name}, *({"Key": k, "Value": v} for k, v in ctx.config.tag.items())])
+        return {"id": check["Id"]}
+
+    def update(self, ctx: Context, live: dict[str, Any], changes: list[str]) -> dict[str, Any]:
+        if "RequestInterval (replace)" in changes:
+            # Route 53 cannot change a check's interval: make a new one; the old one is deleted once no
+            # failover record refers to it any more (see workflows/replicate.py).
+            ctx.outputs.setdefault("retired_health_checks", []).append(live["Id"])
+            return self.create(ctx)
+        ctx.aws.client("route53", CLIENT_REGION).update_health_check(
+            HealthCheckId=live["Id"], Port=self.config["Port"], FailureThreshold=self.config["FailureThreshold"],
+            EnableSNI=self.config["EnableSNI"])
+        return {"id": live["Id"]}
+
+    def attributes(self, ctx: Context, live: dict[str, Any]) -> dict[str, Any]:
+        return {"id": live["Id"]}
+
+
+def delete_health_check(ctx: Context, record: dict[str, Any]) -> None:
+    try:
+        ctx.aws.client("route53", CLIENT_REGION).delete_health_check(HealthCheckId=record["id"])
+    except ClientError as exc:
+        if error_code(exc) != "NoSuchHealthCheck":
+            raise
