@@ -117,6 +117,8 @@ def cleanup(ctx: click.Context, dry_run: bool, yes: bool) -> None:
     ui.render(result if options.output == "json" else
               {"deleted": len(result["deleted"]), "remaining": len(result["remaining"]), "dry_run": dry_run},
               options.output)
+    for failure in result["failures"]:
+        ui.render_error(failure["message"], failure["hint"])
     if result["remaining"]:
         sys.exit(1)
 

@@ -160,26 +160,37 @@ def in_parallel(tasks: dict[str, Callable[[], Any]], parallel: bool = True) -> d
 Deleter = Callable[["Context", dict[str, Any]], None]
 
 
-def teardown(ctx: Context, records: list[dict[str, Any]], deleters: dict[str, Deleter]) -> list[Action]:
-    """Deletes `records` in the order given (newest first), removing each from state once it is gone."""
+def teardown(ctx: Context, records: list[dict[str, Any]], deleters: dict[str, Deleter]
+             ) -> tuple[list[Action], list[WildrydesError]]:
+    """Deletes `records` in the order given (newest first), removing each from state once it is gone.
+
+    A resource that cannot be deleted is reported and left in the state file; the others are still deleted, so
+    a re-run has only the failures left to do."""
     from wildrydes_mr.aws import BotoCoreError, ClientError, error_message, is_not_found
 
-    done = []
+    done: list[Action] = []
+    failures: list[WildrydesError] = []
     for record in records:
         kind, region, name = record["kind"], record["region"], record["name"]
         action = Action(DELETE, kind, region, name)
         ctx.reporter.action(action, ctx.dry_run)
-        done.append(action)
         if ctx.dry_run:
+            done.append(action)
             continue
         deleter = deleters.get(kind)
-        if deleter is None:
-            raise WildrydesError(f"state file records a {kind!r} ({name}) that this version cannot delete")
         try:
-            deleter(ctx, record)
-        except (ClientError, BotoCoreError) as exc:
-            if not is_not_found(exc):
-                raise AwsError(f"{kind} {name}", region, error_message(exc),
-                               hint="fix the cause and run cleanup again: it continues where it stopped") from exc
+            if deleter is None:
+                raise WildrydesError(f"state file records a {kind!r} ({name}) that this version cannot delete")
+            try:
+                deleter(ctx, record)
+            except (ClientError, BotoCoreError) as exc:
+                if not is_not_found(exc):
+                    raise AwsError(f"{kind} {name}", region, error_message(exc),
+                                   hint="fix the cause and run cleanup again: it continues where it stopped") from exc
+        except WildrydesError as exc:
+            failures.append(exc)
+            ctx.reporter.warn(exc.message)
+            continue
         ctx.state.remove(kind, region, name)
-    return done
+        done.append(action)
+    return done, failures

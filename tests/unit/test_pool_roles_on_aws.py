@@ -56,8 +56,10 @@ def test_an_unauthenticated_role_is_removed(tmp_path):
     ctx = make_context(tmp_path)
     client = ctx.aws.client("cognito-identity", "eu-west-1")
     with Stubber(client) as stub:
-        stub.add_response("get_identity_pool_roles", {"IdentityPoolId": POOL, "Roles": {
-            "authenticated": ROLE, "unauthenticated": "arn:aws:iam::123456789012:role/guest"}}, {"IdentityPoolId": POOL})
+        guest = "arn:aws:iam::123456789012:role/guest"
+        stub.add_response("get_identity_pool_roles",
+                          {"IdentityPoolId": POOL, "Roles": {"authenticated": ROLE, "unauthenticated": guest}},
+                          {"IdentityPoolId": POOL})
         stub.add_response("set_identity_pool_roles", {}, {"IdentityPoolId": POOL, "Roles": {"authenticated": ROLE}})
         converge_one(ctx, PoolRoles("eu-west-1", POOL, ROLE))
         stub.assert_no_pending_responses()

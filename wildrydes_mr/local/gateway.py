@@ -41,7 +41,7 @@ from dataclasses import dataclass, field
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 from typing import Any
-from urllib.parse import parse_qsl, unquote
+from urllib.parse import parse_qsl, quote, unquote
 
 from . import lambda_worker
 from .credentials import CredentialStore, LocalCredential
@@ -334,6 +334,7 @@ class LocalGateway:
         self._api_cache = _TtlCache(cache_ttl)
         self._stage_cache = _TtlCache(cache_ttl)
         self._function_cache = _TtlCache(cache_ttl)
+        self._domain_cache = _TtlCache(cache_ttl)  # custom domain name -> its base path mappings (handle_domain)
         self._clients: dict[tuple[str, str], Any] = {}
         self._clients_lock = threading.Lock()
         self._pools: dict[str, lambda_worker.WorkerPool] = {}  # function arn -> pool of its current config
@@ -411,6 +412,7 @@ class LocalGateway:
         self._api_cache.clear()
         self._stage_cache.clear()
         self._function_cache.clear()
+        self._domain_cache.clear()
 
     def worker_count(self) -> int:
         with self._pools_lock:
@@ -535,9 +537,98 @@ class LocalGateway:
             return []
         return list(api.gateway_headers(status).items()) if api else []
 
-    def _handle(self, request: GatewayRequest, request_id: str) -> GatewayResponse:
+    # ---------------------------------------------------------------------------------------- custom domains
+
+    def handle_domain(self, domain_name: str, request: GatewayRequest) -> GatewayResponse:
+        """Answer a request addressed to custom domain `domain_name` (https://{domain_name}/...) in this region.
+
+        The domain's base path mappings (read from moto, cached like the definitions) map the path to
+        `/{api_id}/{stage}/{rest}`, which is then served as `handle` would; the SigV4 check uses the request as
+        the client sent (and signed) it. Never raises. Used by the local DNS plane (dns.py).
+        """
+        request_id = str(uuid.uuid4())
+        domain = domain_name.strip().rstrip(".").lower()
+        routed_target: str | None = None
+        try:
+            response, routed_target = self._handle_domain(domain, request, request_id)
+        except Exception as exc:  # a gateway bug or moto unreachable: API Gateway's generic 500
+            logger.exception(
+                "local API gateway error for %s %s on %s", request.method, split_target(request.target)[0], domain
+            )
+            response = _internal_error(f"gateway error: {type(exc).__name__}")
+        if response.from_gateway and routed_target:
+            # The mapped API's gateway responses (CORS headers on errors) apply; an unmapped request has none.
+            routed = GatewayRequest(request.method, routed_target, [])
+            response.headers.extend(self._gateway_response_headers(routed, response.status))
+        response.headers.append(("x-amzn-RequestId", request_id))
+        return response
+
+    def _handle_domain(
+        self, domain: str, request: GatewayRequest, request_id: str
+    ) -> tuple[GatewayResponse, str | None]:
         raw_path, query = split_target(request.target)
-        parts = raw_path.split("/")[1:]
+        mappings = self._domain_cache.get(("domain", domain), lambda: self._load_domain(domain))
+        if mappings is None:
+            # API Gateway's answer for a Host it has no custom domain for (in this region).
+            return _json_error(403, "Forbidden", "ForbiddenException", f"unknown custom domain {domain}"), None
+        raw_parts = raw_path.split("/")[1:]
+        decoded = [unquote(p) for p in raw_parts]
+        best: tuple[int, dict[str, Any]] | None = None
+        for mapping in mappings:
+            base = mapping.get("basePath") or "(none)"
+            # "(none)" is the empty base path; a multi-level base path ("v1/orders") matches whole segments.
+            base_parts = [] if base == "(none)" else [p for p in base.split("/") if p]
+            if decoded[: len(base_parts)] == base_parts and (best is None or len(base_parts) > best[0]):
+                best = (len(base_parts), mapping)
+        if best is None:
+            # No mapping for this path: API Gateway answers {"message": "Forbidden"}, as for an unknown domain.
+            return _json_error(403, "Forbidden", "ForbiddenException", f"no base path mapping on {domain}"), None
+        consumed, mapping = best
+        rest = raw_parts[consumed:]
+        stage = mapping.get("stage")
+        if not stage:
+            # A mapping without a stage: the caller names the stage after the base path.
+            if not rest or not rest[0]:
+                return _missing_auth_token(f"no stage in path on {domain}"), None
+            stage, rest = unquote(rest[0]), rest[1:]
+        route_path = "/".join(["", quote(mapping["restApiId"], safe=""), quote(stage, safe=""), *rest])
+        routed_target = route_path + (f"?{query}" if query else "")
+        return self._handle(request, request_id, route_path=route_path, domain=domain), routed_target
+
+    def _load_domain(self, domain: str) -> tuple[dict[str, Any], ...] | None:
+        """The custom domain's base path mappings; None when this region has no such custom domain."""
+        from botocore.exceptions import ClientError
+
+        client = self._client("apigateway")
+        try:
+            client.get_domain_name(domainName=domain)
+        except client.exceptions.NotFoundException:
+            return None
+        mappings: list[dict[str, Any]] = []
+        kwargs: dict[str, Any] = {"domainName": domain, "limit": 500}
+        try:
+            while True:
+                page = client.get_base_path_mappings(**kwargs)
+                mappings.extend(page.get("items", []))
+                if not page.get("position"):
+                    break
+                kwargs["position"] = page["position"]
+        except client.exceptions.NotFoundException:
+            return None
+        except ClientError as exc:
+            # moto quirk: GetBasePathMappings on a domain that has no mapping yet fails with a 500 (KeyError)
+            # where API Gateway answers an empty list.
+            if exc.response.get("ResponseMetadata", {}).get("HTTPStatusCode") != 500:
+                raise
+        return tuple(mappings)
+
+    def _handle(
+        self, request: GatewayRequest, request_id: str, route_path: str | None = None, domain: str | None = None
+    ) -> GatewayResponse:
+        # raw_path is what the client sent (and signed); route_path, given by handle_domain for a custom-domain
+        # request, is the `/{api_id}/{stage}/...` it maps to.
+        raw_path, query = split_target(request.target)
+        parts = (route_path or raw_path).split("/")[1:]
         if len(parts) < 2 or not parts[0] or not parts[1]:
             return _not_found()
         api_id, stage_name = unquote(parts[0]), unquote(parts[1])
@@ -594,7 +685,8 @@ class LocalGateway:
             match = _LAMBDA_URI.match(integration.get("uri") or "")
             if match:
                 event = self._proxy_event(
-                    request, request_id, api, stage, stage_name, route, query, segments, caller
+                    request, request_id, api, stage, stage_name, route, query, segments, caller,
+                    domain=domain, client_path=raw_path,
                 )
                 return self._invoke(api, stage_name, route, method, method_def, integration, match, event)
         logger.warning("integration %s %s is not served locally", integration_type, integration.get("uri"))
@@ -664,6 +756,8 @@ class LocalGateway:
         query: str,
         segments: list[str],
         caller: LocalCredential | None,
+        domain: str | None = None,
+        client_path: str = "",
     ) -> dict[str, Any]:
         """The v1 (REST API) Lambda proxy integration event."""
         headers: dict[str, str] = {}
@@ -672,11 +766,13 @@ class LocalGateway:
             headers[name] = value
             multi_headers.setdefault(name, []).append(value)
         present = {name.lower() for name in headers}
-        host = next((v for k, v in request.headers if k.lower() == "host"), f"{self.host}:{self.port}")
+        host = domain or next((v for k, v in request.headers if k.lower() == "host"), None) or (
+            f"{self.host}:{self.port}"
+        )
         added = {
             "X-Forwarded-For": request.client_ip,
-            "X-Forwarded-Port": str(self.port if self._server else 0),
-            "X-Forwarded-Proto": "http",
+            "X-Forwarded-Port": "443" if domain else str(self.port if self._server else 0),
+            "X-Forwarded-Proto": "https" if domain else "http",
         }
         for name, value in added.items():
             if name.lower() not in present:
@@ -701,10 +797,14 @@ class LocalGateway:
 
         now = dt.datetime.now(dt.UTC)
         resource_path = "/" + "/".join(segments)
+        # Through a custom domain, API Gateway puts the path as the client sent it in both `path` and
+        # requestContext.path: base path included, no stage added (a quirk frameworks work around).
+        event_path = unquote(client_path) if domain else resource_path
+        context_path = event_path if domain else f"/{stage_name}{resource_path}"
         user_agent = next((v for k, v in request.headers if k.lower() == "user-agent"), None)
         return {
             "resource": route.resource.path,
-            "path": resource_path,
+            "path": event_path,
             "httpMethod": request.method.upper(),
             "headers": headers or None,
             "multiValueHeaders": multi_headers or None,
@@ -718,11 +818,11 @@ class LocalGateway:
                 "httpMethod": request.method.upper(),
                 "extendedRequestId": request_id,
                 "requestTime": now.strftime("%d/%b/%Y:%H:%M:%S +0000"),
-                "path": f"/{stage_name}{resource_path}",
+                "path": context_path,
                 "accountId": None,  # filled in by _invoke, from the function's account
                 "protocol": "HTTP/1.1",
                 "stage": stage_name,
-                "domainPrefix": api.api_id,
+                "domainPrefix": domain.split(".")[0] if domain else api.api_id,
                 "requestTimeEpoch": int(now.timestamp() * 1000),
                 "requestId": request_id,
                 "identity": {

@@ -8,6 +8,7 @@ from typing import Any
 
 from wildrydes_mr.aws import ClientError, error_code, is_not_found
 from wildrydes_mr.engine import Context, Resource
+from wildrydes_mr.errors import WildrydesError
 
 LISTING_INDEX = "byCreatedOn"
 TABLE_WAIT_SECONDS = 600
@@ -69,7 +70,15 @@ class Table(Resource):
 
     def create(self, ctx: Context) -> dict[str, Any]:
         client = ctx.aws.client("dynamodb", self.region)
-        response = client.create_table(
+        response = self.create_table(ctx, client)
+        ctx.record(self, arn=response["TableArn"])
+        self._wait_active(ctx, client)
+        self._enable_pitr(client)
+        return {"arn": response["TableArn"], "stream_arn": self._stream_arn(client)}
+
+    def create_table(self, ctx: Context, client: Any) -> dict[str, Any]:
+        """CreateTable with this app's schema, streams and tags; returns the table description."""
+        return client.create_table(
             TableName=self.name,
             AttributeDefinitions=[{"AttributeName": "id", "AttributeType": "S"},
                                   {"AttributeName": "kind", "AttributeType": "S"},
@@ -80,10 +89,6 @@ class Table(Resource):
             StreamSpecification={"StreamEnabled": True, "StreamViewType": "NEW_AND_OLD_IMAGES"},
             Tags=[{"Key": k, "Value": v} for k, v in ctx.config.tag.items()],
         )["TableDescription"]
-        ctx.record(self, arn=response["TableArn"])
-        self._wait_active(ctx, client)
-        self._enable_pitr(client)
-        return {"arn": response["TableArn"], "stream_arn": self._stream_arn(client)}
 
     def update(self, ctx: Context, live: dict[str, Any], changes: list[str]) -> dict[str, Any]:
         client = ctx.aws.client("dynamodb", self.region)
@@ -141,6 +146,15 @@ class Table(Resource):
                 raise
 
 
+def _refuse_replica_source(exc: ClientError, record: dict[str, Any]) -> None:
+    """AWS keeps a table that was a replica source for 24 hours; say so instead of failing obscurely."""
+    if error_code(exc) == "ValidationException" and "24 hours" in str(exc):
+        raise WildrydesError(
+            f"{record['kind']} {record['name']} in {record['region']}: AWS refuses for now, because the table was "
+            "the source of a new replica in the last 24 hours",
+            hint="run `wildrydes cleanup` again after 24 hours; everything else is already removed") from None
+
+
 def delete_table(ctx: Context, record: dict[str, Any]) -> None:
     client = ctx.aws.client("dynamodb", record["region"])
     try:
@@ -148,7 +162,100 @@ def delete_table(ctx: Context, record: dict[str, Any]) -> None:
     except ClientError as exc:
         if is_not_found(exc):
             return
+        _refuse_replica_source(exc, record)
         raise
     table = Table(record["region"], record["name"])
     ctx.aws.wait_until(lambda: table._gone(client), what=f"table {table.name} to be deleted",
                        timeout=TABLE_WAIT_SECONDS, interval=2, progress=ctx.progress)
+
+
+REPLICA_WAIT_SECONDS = 1800  # adding a replica takes minutes, more with data
+
+
+class Replica(Resource):
+    """A global-tables (2019.11.21) replica of the primary's table in another region.
+
+    On AWS: UpdateTable(ReplicaUpdates) on the primary, then a bounded wait until the replica is ACTIVE.
+    moto ignores ReplicaUpdates, so on an emulator the replica table is created in the other region with the
+    same schema and stream, and the local cloud's replicator copies writes both ways over the streams.
+    """
+
+    kind = "dynamodb-replica"
+
+    def __init__(self, primary_region: str, replica_region: str, table: str):
+        super().__init__(replica_region, table)
+        self.primary_region = primary_region
+
+    def find(self, ctx: Context) -> dict[str, Any] | None:
+        primary = ctx.aws.client("dynamodb", self.primary_region).describe_table(TableName=self.name)["Table"]
+        replica = next((r for r in primary.get("Replicas", []) if r["RegionName"] == self.region), None)
+        if replica is not None:
+            return replica
+        if ctx.aws.is_emulated("dynamodb", self.region):
+            table = Table(self.region, self.name).find(ctx)
+            return {"RegionName": self.region, "ReplicaStatus": table["TableStatus"], "_table": table} if table \
+                else None
+        return None
+
+    def changes(self, ctx: Context, live: dict[str, Any]) -> list[str]:
+        return [] if live.get("ReplicaStatus") in {"ACTIVE", "CREATING", "UPDATING"} else [
+            f"replica status {live.get('ReplicaStatus')}"]
+
+    def create(self, ctx: Context) -> dict[str, Any]:
+        client = ctx.aws.client("dynamodb", self.primary_region)
+        client.update_table(TableName=self.name, ReplicaUpdates=[{"Create": {"RegionName": self.region}}])
+        ctx.record(self, primary_region=self.primary_region)
+        if ctx.aws.is_emulated("dynamodb", self.region):
+            ctx.progress(f"the emulator does not replicate: creating the replica table in {self.region} directly")
+            table = Table(self.region, self.name)
+            replica_client = ctx.aws.client("dynamodb", self.region)
+            table.create_table(ctx, replica_client)
+            table._wait_active(ctx, replica_client)
+            return {"primary_region": self.primary_region}
+        self.wait_active(ctx)
+        return self.attributes(ctx, None)
+
+    def update(self, ctx: Context, live: dict[str, Any], changes: list[str]) -> dict[str, Any]:
+        self.wait_active(ctx)
+        return self.attributes(ctx, live)
+
+    def attributes(self, ctx: Context, live: dict[str, Any] | None) -> dict[str, Any]:
+        return {"primary_region": self.primary_region}
+
+    def wait_active(self, ctx: Context) -> None:
+        client = ctx.aws.client("dynamodb", self.primary_region)
+
+        def active() -> bool:
+            replicas = client.describe_table(TableName=self.name)["Table"].get("Replicas", [])
+            status = next((r.get("ReplicaStatus") for r in replicas if r["RegionName"] == self.region), None)
+            if status in {"CREATION_FAILED", "INACCESSIBLE_ENCRYPTION_CREDENTIALS"}:
+                raise RuntimeError(f"replica of {self.name} in {self.region} is {status}")
+            return status == "ACTIVE"
+        ctx.aws.wait_until(active, what=f"replica of {self.name} in {self.region} to be ACTIVE (it takes minutes)",
+                           timeout=REPLICA_WAIT_SECONDS, interval=10, progress=ctx.progress)
+
+
+def delete_replica(ctx: Context, record: dict[str, Any]) -> None:
+    """Removes the replica; on an emulator that is the replica table itself."""
+    if ctx.aws.is_emulated("dynamodb", record["region"]):
+        delete_table(ctx, record)
+        return
+    client = ctx.aws.client("dynamodb", record["primary_region"])
+    try:
+        client.update_table(TableName=record["name"], ReplicaUpdates=[{"Delete": {"RegionName": record["region"]}}])
+    except ClientError as exc:
+        if is_not_found(exc) or "not a replica" in str(exc).lower():
+            return
+        _refuse_replica_source(exc, record)
+        raise
+
+    def gone() -> bool:
+        try:
+            replicas = client.describe_table(TableName=record["name"])["Table"].get("Replicas", [])
+        except ClientError as exc:
+            if is_not_found(exc):
+                return True
+            raise
+        return all(r["RegionName"] != record["region"] for r in replicas)
+    ctx.aws.wait_until(gone, what=f"replica of {record['name']} in {record['region']} to be deleted",
+                       timeout=REPLICA_WAIT_SECONDS, interval=10, progress=ctx.progress)

@@ -19,6 +19,8 @@ def planned(ctx: Context) -> list[dict[str, Any]]:
 
 def run(ctx: Context) -> dict[str, Any]:
     records = planned(ctx)
-    actions = teardown(ctx, records, DELETERS)
-    return {"deleted": [a.to_json() for a in actions], "remaining": [] if ctx.dry_run else
-            [{"kind": r["kind"], "region": r["region"], "name": r["name"]} for r in ctx.state.in_reverse_order()]}
+    actions, failures = teardown(ctx, records, DELETERS)
+    remaining = [] if ctx.dry_run else [{"kind": r["kind"], "region": r["region"], "name": r["name"]}
+                                        for r in ctx.state.in_reverse_order()]
+    return {"deleted": [a.to_json() for a in actions], "remaining": remaining,
+            "failures": [{"message": f.message, "hint": f.hint} for f in failures]}
