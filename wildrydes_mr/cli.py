@@ -79,6 +79,14 @@ def build_ui(ctx: click.Context, dry_run: bool) -> None:
     _run_module(ctx, "build_ui", dry_run)
 
 
+@cli.command()
+@_dry_run_option
+@click.pass_context
+def replicate(ctx: click.Context, dry_run: bool) -> None:
+    """Module 3: global table, the API in the second region, certificates, custom domains, Route 53 failover."""
+    _run_module(ctx, "replicate", dry_run)
+
+
 def _summarise(result: dict, output: str) -> dict:
     """Text output shows the counts of actions; JSON keeps the full list."""
     if output == "json":

@@ -30,7 +30,7 @@ DEPLOYMENT_PATTERN = re.compile(r"^[a-z][a-z0-9-]{0,18}[a-z0-9]$|^[a-z]$")
 DNS_LABEL = re.compile(r"^[a-z0-9]([a-z0-9-]{0,61}[a-z0-9])?$")
 TABLE_NAME = re.compile(r"^[A-Za-z0-9_.-]{3,255}$")
 STAGE_NAME = re.compile(r"^[A-Za-z0-9_]{1,128}$")
-HOSTED_ZONE_ID = re.compile(r"^(/hostedzone/)?Z[A-Z0-9]{1,31}$")
+HOSTED_ZONE_ID = re.compile(r"^(/hostedzone/)?[A-Z0-9]{1,32}$")
 FACEBOOK_APP_ID = re.compile(r"^[0-9]{0,32}$")
 
 

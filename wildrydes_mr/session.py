@@ -45,7 +45,7 @@ def resolve_target(options: Options, config: Config, reporter: Reporter) -> Targ
 
     running = cloud.up(options.state_dir(config), list(config.regions.both), config.local.time_scale,
                        progress=reporter.progress)
-    return local_target(running.aws_endpoint, running.api_urls, running.site_root)
+    return local_target(running.aws_endpoint, running.api_urls, running.site_root, running.dns_urls)
 
 
 @contextmanager

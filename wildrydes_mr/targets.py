@@ -46,6 +46,13 @@ class Target:
     def cognito_endpoint(self, region: str) -> str:
         return f"https://cognito-identity.{region}.amazonaws.com/"
 
+    def failover_url(self, domain: str) -> str:
+        """The public failover name of the API."""
+        return f"https://api.{domain}/"
+
+    def regional_url(self, region: str, name: str) -> str:
+        return f"https://{name}/"
+
 
 @dataclass(frozen=True)
 class LocalTarget(Target):
@@ -54,6 +61,7 @@ class LocalTarget(Target):
     name: str = "local"
     gateways: dict[str, str] = field(default_factory=dict)
     site_root: str = ""
+    dns_urls: dict[str, str] = field(default_factory=dict)  # "failover" and each region -> local URL
     sign_in = "local"
 
     def api_url(self, region: str, api_id: str, stage: str) -> str:
@@ -70,7 +78,15 @@ class LocalTarget(Target):
         """The local sign-in's stand-in for Cognito Identity (see local/site.py)."""
         return f"{self.site_root}/_cognito/"
 
+    def failover_url(self, domain: str) -> str:
+        """The local failover router, which answers as Route 53 would for api.<domain> (see local/dns.py)."""
+        return self.dns_urls.get("failover", "")
 
-def local_target(aws_endpoint: str, gateways: dict[str, str], site_root: str = "") -> LocalTarget:
+    def regional_url(self, region: str, name: str) -> str:
+        return self.dns_urls.get(region, "")
+
+
+def local_target(aws_endpoint: str, gateways: dict[str, str], site_root: str = "",
+                 dns_urls: dict[str, str] | None = None) -> LocalTarget:
     return LocalTarget(endpoint=Endpoint(aws_endpoint, LOCAL_ACCESS_KEY_ID, LOCAL_SECRET_ACCESS_KEY),
-                       gateways=dict(gateways), site_root=site_root)
+                       gateways=dict(gateways), site_root=site_root, dns_urls=dict(dns_urls or {}))

@@ -39,6 +39,7 @@ class LocalCloud:
     regions: list[str]
     time_scale: float
     site_root: str
+    dns_urls: dict[str, str]  # "failover" and each region -> the local URL answering for that DNS name
 
     def to_json(self) -> dict:
         return {"running": True, "pid": self.pid, "aws_endpoint": self.aws_endpoint,
@@ -74,7 +75,8 @@ def find(state_dir: Path) -> LocalCloud | None:
     try:
         data = json.loads(path.read_text(encoding="utf-8"))
         cloud = LocalCloud(int(data["pid"]), data["aws_endpoint"], dict(data["api_urls"]),
-                           list(data["regions"]), float(data.get("time_scale", 1.0)), data["site_root"])
+                           list(data["regions"]), float(data.get("time_scale", 1.0)), data["site_root"],
+                           dict(data.get("dns_urls", {})))
     except (OSError, ValueError, KeyError, TypeError):
         return None
     if not _is_our_daemon(cloud.pid) or not _answers(cloud.aws_endpoint):

@@ -6,7 +6,19 @@
 from __future__ import annotations
 
 from wildrydes_mr.engine import Deleter
-from wildrydes_mr.resources import apigateway, cloudfront, cognito, dynamodb, iam, lambda_fn, logs, s3
+from wildrydes_mr.resources import (
+    acm,
+    apigateway,
+    cloudfront,
+    cognito,
+    domains,
+    dynamodb,
+    iam,
+    lambda_fn,
+    logs,
+    route53,
+    s3,
+)
 
 DELETERS: dict[str, Deleter] = {
     dynamodb.Table.kind: dynamodb.delete_table,
@@ -22,4 +34,11 @@ DELETERS: dict[str, Deleter] = {
     s3.SiteFiles.kind: s3.delete_site_files,
     cloudfront.OriginAccessControl.kind: cloudfront.delete_origin_access_control,
     cloudfront.Distribution.kind: cloudfront.delete_distribution,
+    dynamodb.Replica.kind: dynamodb.delete_replica,
+    acm.Certificate.kind: acm.delete_certificate,
+    domains.DomainName.kind: domains.delete_domain_name,
+    domains.BasePathMapping.kind: domains.delete_base_path_mapping,
+    route53.HostedZone.kind: route53.delete_hosted_zone,
+    route53.RecordSet.kind: route53.delete_record,
+    route53.HealthCheck.kind: route53.delete_health_check,
 }

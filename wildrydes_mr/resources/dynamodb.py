@@ -76,7 +76,7 @@ class Table(Resource):
         self._enable_pitr(client)
         return {"arn": response["TableArn"], "stream_arn": self._stream_arn(client)}
 
-    def create_table(self, ctx: Context, client: Any) -> dict[str, Any]:
+    def create_table(self, ctx: Context, client: Any, extra_tags: dict[str, str] | None = None) -> dict[str, Any]:
         """CreateTable with this app's schema, streams and tags; returns the table description."""
         return client.create_table(
             TableName=self.name,
@@ -87,7 +87,7 @@ class Table(Resource):
             GlobalSecondaryIndexes=[self._listing_index()],
             BillingMode="PAY_PER_REQUEST",
             StreamSpecification={"StreamEnabled": True, "StreamViewType": "NEW_AND_OLD_IMAGES"},
-            Tags=[{"Key": k, "Value": v} for k, v in ctx.config.tag.items()],
+            Tags=[{"Key": k, "Value": v} for k, v in {**ctx.config.tag, **(extra_tags or {})}.items()],
         )["TableDescription"]
 
     def update(self, ctx: Context, live: dict[str, Any], changes: list[str]) -> dict[str, Any]:
@@ -176,58 +176,71 @@ class Replica(Resource):
     """A global-tables (2019.11.21) replica of the primary's table in another region.
 
     On AWS: UpdateTable(ReplicaUpdates) on the primary, then a bounded wait until the replica is ACTIVE.
-    moto ignores ReplicaUpdates, so on an emulator the replica table is created in the other region with the
-    same schema and stream, and the local cloud's replicator copies writes both ways over the streams.
+    moto accepts ReplicaUpdates and ignores it (no replica appears), so when the primary shows no replica after
+    the call, the replica table is created in the other region with the same schema and stream, tagged
+    `wildrydes:replica-of`, and the local cloud's replicator copies writes both ways over the streams.
     """
 
     kind = "dynamodb-replica"
+    REPLICA_OF_TAG = "wildrydes:replica-of"
 
     def __init__(self, primary_region: str, replica_region: str, table: str):
         super().__init__(replica_region, table)
         self.primary_region = primary_region
 
-    def find(self, ctx: Context) -> dict[str, Any] | None:
+    def _replica_status(self, ctx: Context) -> str | None:
         primary = ctx.aws.client("dynamodb", self.primary_region).describe_table(TableName=self.name)["Table"]
-        replica = next((r for r in primary.get("Replicas", []) if r["RegionName"] == self.region), None)
-        if replica is not None:
-            return replica
-        if ctx.aws.is_emulated("dynamodb", self.region):
-            table = Table(self.region, self.name).find(ctx)
-            return {"RegionName": self.region, "ReplicaStatus": table["TableStatus"], "_table": table} if table \
-                else None
-        return None
+        return next((r.get("ReplicaStatus") for r in primary.get("Replicas", []) if r["RegionName"] == self.region),
+                    None)
+
+    def _emulated_replica(self, ctx: Context) -> dict[str, Any] | None:
+        client = ctx.aws.client("dynamodb", self.region)
+        try:
+            table = client.describe_table(TableName=self.name)["Table"]
+        except ClientError as exc:
+            if is_not_found(exc):
+                return None
+            raise
+        tags = client.list_tags_of_resource(ResourceArn=table["TableArn"]).get("Tags", [])
+        if {t["Key"]: t["Value"] for t in tags}.get(self.REPLICA_OF_TAG) != self.primary_region:
+            return None
+        return {"ReplicaStatus": table["TableStatus"], "emulated": True}
+
+    def find(self, ctx: Context) -> dict[str, Any] | None:
+        status = self._replica_status(ctx)
+        if status is not None:
+            return {"ReplicaStatus": status, "emulated": False}
+        return self._emulated_replica(ctx)
 
     def changes(self, ctx: Context, live: dict[str, Any]) -> list[str]:
-        return [] if live.get("ReplicaStatus") in {"ACTIVE", "CREATING", "UPDATING"} else [
-            f"replica status {live.get('ReplicaStatus')}"]
+        return [] if live.get("ReplicaStatus") == "ACTIVE" else [f"wait for {live.get('ReplicaStatus')}"]
 
     def create(self, ctx: Context) -> dict[str, Any]:
-        client = ctx.aws.client("dynamodb", self.primary_region)
-        client.update_table(TableName=self.name, ReplicaUpdates=[{"Create": {"RegionName": self.region}}])
-        ctx.record(self, primary_region=self.primary_region)
-        if ctx.aws.is_emulated("dynamodb", self.region):
-            ctx.progress(f"the emulator does not replicate: creating the replica table in {self.region} directly")
-            table = Table(self.region, self.name)
-            replica_client = ctx.aws.client("dynamodb", self.region)
-            table.create_table(ctx, replica_client)
-            table._wait_active(ctx, replica_client)
-            return {"primary_region": self.primary_region}
-        self.wait_active(ctx)
-        return self.attributes(ctx, None)
+        ctx.aws.client("dynamodb", self.primary_region).update_table(
+            TableName=self.name, ReplicaUpdates=[{"Create": {"RegionName": self.region}}])
+        if self._replica_status(ctx) is not None:
+            ctx.record(self, primary_region=self.primary_region, emulated=False)
+            self.wait_active(ctx)
+            return {"primary_region": self.primary_region, "emulated": False}
+        ctx.progress(f"no replica appeared (an emulator): creating the replica table in {self.region} directly")
+        table = Table(self.region, self.name)
+        client = ctx.aws.client("dynamodb", self.region)
+        created = table.create_table(ctx, client, extra_tags={self.REPLICA_OF_TAG: self.primary_region})
+        ctx.record(self, primary_region=self.primary_region, emulated=True, arn=created["TableArn"])
+        table._wait_active(ctx, client)
+        return {"primary_region": self.primary_region, "emulated": True, "arn": created["TableArn"]}
 
     def update(self, ctx: Context, live: dict[str, Any], changes: list[str]) -> dict[str, Any]:
-        self.wait_active(ctx)
+        if not live.get("emulated"):
+            self.wait_active(ctx)
         return self.attributes(ctx, live)
 
-    def attributes(self, ctx: Context, live: dict[str, Any] | None) -> dict[str, Any]:
-        return {"primary_region": self.primary_region}
+    def attributes(self, ctx: Context, live: dict[str, Any]) -> dict[str, Any]:
+        return {"primary_region": self.primary_region, "emulated": bool(live.get("emulated"))}
 
     def wait_active(self, ctx: Context) -> None:
-        client = ctx.aws.client("dynamodb", self.primary_region)
-
         def active() -> bool:
-            replicas = client.describe_table(TableName=self.name)["Table"].get("Replicas", [])
-            status = next((r.get("ReplicaStatus") for r in replicas if r["RegionName"] == self.region), None)
+            status = self._replica_status(ctx)
             if status in {"CREATION_FAILED", "INACCESSIBLE_ENCRYPTION_CREDENTIALS"}:
                 raise RuntimeError(f"replica of {self.name} in {self.region} is {status}")
             return status == "ACTIVE"
@@ -236,8 +249,8 @@ class Replica(Resource):
 
 
 def delete_replica(ctx: Context, record: dict[str, Any]) -> None:
-    """Removes the replica; on an emulator that is the replica table itself."""
-    if ctx.aws.is_emulated("dynamodb", record["region"]):
+    """Removes the replica (on an emulator: the replica table itself), waiting until it is gone."""
+    if record.get("emulated"):
         delete_table(ctx, record)
         return
     client = ctx.aws.client("dynamodb", record["primary_region"])

@@ -4,6 +4,7 @@ REST API and the invoke permissions, in one region (the primary; `replicate` reu
 
 from __future__ import annotations
 
+import urllib.parse
 from dataclasses import dataclass
 from typing import Any
 
@@ -60,14 +61,24 @@ def _function_policy(ctx: Context, region: str, spec: FunctionSpec) -> dict[str,
     ]}
 
 
+def allowed_origin(ctx: Context) -> str:
+    """CORS origin: the site's once build-ui has recorded it, else any (module 1 alone has no site)."""
+    site_url = ctx.state.extras.get("site_url")
+    if not site_url:
+        return "*"
+    parts = urllib.parse.urlsplit(site_url)
+    return f"{parts.scheme}://{parts.netloc}"
+
+
 def function_environment(ctx: Context) -> dict[str, str]:
-    return {"TABLE_NAME": ctx.config.api.table, "INDEX_NAME": LISTING_INDEX, "ALLOWED_ORIGIN": "*"}
+    return {"TABLE_NAME": ctx.config.api.table, "INDEX_NAME": LISTING_INDEX, "ALLOWED_ORIGIN": allowed_origin(ctx)}
 
 
 def regional_resources(ctx: Context, region: str) -> tuple[list[Resource], RestApi]:
-    """The module-1 resources of one region, in dependency order, except the invoke permissions."""
+    """The module-1 resources of one region, in dependency order, except the invoke permissions. The table is
+    made in the primary region only; elsewhere it is a global-table replica (replicate makes it)."""
     code = bundle.build()
-    resources: list[Resource] = [Table(region, ctx.config.api.table)]
+    resources: list[Resource] = [Table(region, ctx.config.api.table)] if region == ctx.config.regions.primary else []
     routes = []
     for spec in FUNCTIONS:
         name = function_name(ctx, spec)
@@ -78,7 +89,7 @@ def regional_resources(ctx: Context, region: str) -> tuple[list[Resource], RestA
         resources.append(Function(region, name, spec.handler, role_arn(ctx, region, role_name),
                                   function_environment(ctx), code))
         routes.append(Route(spec.path, spec.method, spec.authorization, function_arn(ctx, region, name)))
-    api = RestApi(region, api_name(ctx), ctx.config.api.stage, routes)
+    api = RestApi(region, api_name(ctx), ctx.config.api.stage, routes, allowed_origin(ctx))
     return resources + [api], api
 
 

@@ -1,0 +1,106 @@
+"""Workshop module 3, `replicate`: the tickets table as a global table, the API in the second region,
+certificates, custom domains, Route 53 health checks and failover records; the site and identity follow.
+
+Both regions' work runs concurrently. Within a region the certificate is requested first, so that its DNS
+validation wait overlaps with the replica creation and the API deployment; custom domains wait for it.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from wildrydes_mr.engine import Context, converge, converge_one, in_parallel
+from wildrydes_mr.errors import UsageError
+from wildrydes_mr.objectives import require_predicted_rto_within_objective
+from wildrydes_mr.resources import acm, domains, dynamodb, route53
+from wildrydes_mr.workflows import build_api, build_ui
+
+MODULE = "replicate"
+PLACEHOLDER = "(known after create)"
+
+
+def failover_name(ctx: Context) -> str:
+    return f"api.{ctx.config.dns.domain}"
+
+
+def regional_name(ctx: Context, region: str) -> str:
+    return f"{ctx.config.dns.label(region)}.{ctx.config.dns.domain}"
+
+
+def hosted_zone_id(ctx: Context) -> str:
+    configured = ctx.config.dns.hosted_zone_id
+    if configured:
+        return route53.zone_id_only(configured)
+    zone = converge_one(ctx, route53.HostedZone(ctx.config.dns.domain, create_when_missing=ctx.target.is_local))
+    return zone.get("id", PLACEHOLDER)
+
+
+def _validation_records(zone_id: str, certificate: dict[str, Any]) -> list[route53.RecordSet]:
+    return [route53.RecordSet(zone_id, {"Name": r["name"], "Type": "CNAME", "TTL": 300,
+                                        "ResourceRecords": [{"Value": r["value"]}]})
+            for r in certificate.get("validation_records", [])]
+
+
+def _alias(domain: dict[str, Any]) -> dict[str, Any]:
+    # API Gateway targets cannot report health to Route 53; the health checks do that job instead.
+    return {"HostedZoneId": domain.get("regional_hosted_zone_id", PLACEHOLDER),
+            "DNSName": domain.get("regional_domain_name", PLACEHOLDER), "EvaluateTargetHealth": False}
+
+
+def replicate_region(ctx: Context, region: str, zone_id: str) -> dict[str, Any]:
+    """Everything of one region, in dependency order; returns what the failover records need."""
+    config = ctx.config
+    api_domain, own_domain = failover_name(ctx), regional_name(ctx, region)
+    certificate = converge_one(ctx, acm.Certificate(region, api_domain, [own_domain]))
+    converge(ctx, _validation_records(zone_id, certificate))
+    if region != config.regions.primary:
+        converge_one(ctx, dynamodb.Replica(config.regions.primary, region, config.api.table))
+    api = build_api.build_region(ctx, region)
+    if not ctx.dry_run:
+        acm.wait_issued(ctx, region, certificate["arn"])
+    certificate_arn = certificate.get("arn", PLACEHOLDER)
+    names = {}
+    for name in (api_domain, own_domain):
+        names[name] = converge_one(ctx, domains.DomainName(region, name, certificate_arn))
+        converge_one(ctx, domains.BasePathMapping(region, name, api.get("api_id") or PLACEHOLDER, config.api.stage))
+    check = converge_one(ctx, route53.HealthCheck(
+        region, f"{config.deployment}-{region}", own_domain, config.dns.health_check.interval,
+        config.dns.health_check.failure_threshold))
+    converge_one(ctx, route53.RecordSet(zone_id, {"Name": own_domain, "Type": "A",
+                                                  "AliasTarget": _alias(names[own_domain])}))
+    return {"api_domain": names[api_domain], "health_check_id": check.get("id", PLACEHOLDER),
+            "api_url": api.get("api_url")}
+
+
+def run(ctx: Context, parallel: bool = True) -> dict[str, Any]:
+    prediction = require_predicted_rto_within_objective(ctx.config)
+    primary, secondary = ctx.config.regions.both
+    if primary not in build_ui.deployed_apis(ctx):
+        raise UsageError(f"no API recorded in {primary} for deployment {ctx.config.deployment}: "
+                         "build-api must run first", hint="run `wildrydes build-api`")
+    zone_id = hosted_zone_id(ctx)
+    regions = in_parallel({region: (lambda r=region: replicate_region(ctx, r, zone_id))
+                           for region in (primary, secondary)}, parallel=parallel)
+
+    name = failover_name(ctx)
+    converge(ctx, [route53.RecordSet(zone_id, {
+        "Name": name, "Type": "A", "SetIdentifier": f"{region}-{role.lower()}", "Failover": role,
+        "HealthCheckId": regions[region]["health_check_id"], "AliasTarget": _alias(regions[region]["api_domain"])})
+        for role, region in (("PRIMARY", primary), ("SECONDARY", secondary))])
+    for retired in ctx.outputs.pop("retired_health_checks", []):
+        if not ctx.dry_run:
+            route53.delete_health_check(ctx, {"id": retired})
+
+    failover_url = ctx.target.failover_url(ctx.config.dns.domain)
+    result: dict[str, Any] = {
+        "failover_url": failover_url, "hosted_zone_id": zone_id,
+        "regional_urls": {r: ctx.target.regional_url(r, regional_name(ctx, r)) for r in (primary, secondary)},
+        "api_urls": {r: regions[r]["api_url"] for r in (primary, secondary)}, **prediction,
+        "objectives": {"rto_seconds": ctx.config.objectives.rto_seconds,
+                       "rpo_seconds": ctx.config.objectives.rpo_seconds}}
+    if not ctx.dry_run:
+        ctx.state.set_extra("failover_api_url", failover_url)
+    if any(r["kind"] == "cognito-identity-pool" for r in ctx.state.resources.values()):
+        # The site now calls the failover name, and its users may invoke the API in both regions.
+        result["site_url"] = build_ui.run(ctx.for_module(build_ui.MODULE))["site_url"]
+    return result
