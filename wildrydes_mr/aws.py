@@ -90,6 +90,11 @@ class Aws:
             user_agent_extra=f"wildrydes-mr/{__version__}",
         )
 
+    @property
+    def events(self) -> Any:
+        """botocore's event system for every client of this Aws (tests and benchmarks hook in here)."""
+        return self._session.events
+
     def _count_call(self, model: Any = None, **_: Any) -> None:
         if model is not None:
             self.calls.record(model.service_model.service_name, model.name)

@@ -1,4 +1,5 @@
-"""The local cloud's background process: moto server plus one local API gateway per region.
+"""The local cloud's background process: moto server, a local API gateway per region, the DNS plane (health
+checks and failover routing), the global-table replicator, and the site server.
 
 Started by `wildrydes local up` (see cloud.py) as `python -m wildrydes_mr.local.daemon`. It picks free ports on
 127.0.0.1, writes them and its pid to the runtime file once everything answers, and runs until SIGTERM.
@@ -43,7 +44,9 @@ def run(runtime_file: Path, regions: list[str], lambda_src: Path, time_scale: fl
     from moto.server import ThreadedMotoServer
 
     from wildrydes_mr.local.credentials import CredentialStore, LocalCredential
+    from wildrydes_mr.local.dns import DnsPlane
     from wildrydes_mr.local.gateway import LocalGateway
+    from wildrydes_mr.local.replicator import Replicator
     from wildrydes_mr.local.site import SiteServer
     from wildrydes_mr.targets import LOCAL_ACCESS_KEY_ID, LOCAL_SECRET_ACCESS_KEY
 
@@ -66,7 +69,12 @@ def run(runtime_file: Path, regions: list[str], lambda_src: Path, time_scale: fl
     gateways = {region: LocalGateway(region, endpoint, credentials, lambda_src, admin) for region in regions}
     for gateway in gateways.values():
         gateway.start()
-    site = SiteServer(endpoint, credentials, admin)
+    dns = DnsPlane(endpoint, gateways, admin.access_key_id, admin.secret_access_key, time_scale=time_scale)
+    dns.start()
+    replicator = Replicator(endpoint, regions, admin.access_key_id, admin.secret_access_key)
+    replicator.start()
+    site = SiteServer(endpoint, credentials, admin,
+                      status_provider=lambda: {"dns": dns.status(), "replication": replicator.status()})
     site.start()
     _write_atomically(runtime_file, {
         "pid": os.getpid(),
@@ -74,12 +82,15 @@ def run(runtime_file: Path, regions: list[str], lambda_src: Path, time_scale: fl
         "api_urls": {region: gateway.url for region, gateway in gateways.items()},
         "regions": regions,
         "site_root": site.url,
+        "dns_urls": {"failover": dns.failover_url, **dns.regional_urls},
         "time_scale": time_scale,
     })
     try:
         stop.wait()
     finally:
         site.stop()
+        replicator.stop()
+        dns.stop()
         for gateway in gateways.values():
             gateway.stop()
         moto.stop()

@@ -17,9 +17,12 @@ Definitions are cached for `cache_ttl` seconds (1 s): a command that re-points a
 function is seen within a second (or at once after `invalidate()`), while a request on a warm route makes no
 moto call at all.
 
+Custom domain names are served through `handle_domain(domain, request)` (called by the DNS plane, dns.py): the
+domain's base path mappings pick the API and stage, and the request is served as above.
+
 Answers mirror API Gateway's, including its quirks (commented where they occur). Known differences: moto has
 no per-deployment snapshot, so the live resources are served (a method change is visible without a new
-deployment); custom domains, API keys, usage plans, Lambda/Cognito authorizers, VTL mapping templates and
+deployment); API keys, usage plans, Lambda/Cognito authorizers, VTL mapping templates and
 non-Lambda integrations are not served (they answer 500/401/403, and are logged).
 """
 
@@ -606,9 +609,10 @@ class LocalGateway:
             return None
         mappings: list[dict[str, Any]] = []
         kwargs: dict[str, Any] = {"domainName": domain, "limit": 500}
+        single = self._single_attempt_client("apigateway")  # moto's 500 below is no error to retry
         try:
             while True:
-                page = client.get_base_path_mappings(**kwargs)
+                page = single.get_base_path_mappings(**kwargs)
                 mappings.extend(page.get("items", []))
                 if not page.get("position"):
                     break
@@ -621,6 +625,30 @@ class LocalGateway:
             if exc.response.get("ResponseMetadata", {}).get("HTTPStatusCode") != 500:
                 raise
         return tuple(mappings)
+
+    def _single_attempt_client(self, service: str) -> Any:
+        """A client of this region that does not retry (the shared one retries 500s, which moto uses for quirks)."""
+        key = (f"{service}#single-attempt", self.region)
+        with self._clients_lock:
+            if key not in self._clients:
+                import boto3
+                import botocore.session
+                from botocore.config import Config
+
+                core = botocore.session.Session(session_vars={"profile": (None, None, None, None)})
+                session = boto3.session.Session(
+                    aws_access_key_id=self.admin_credentials.access_key_id,
+                    aws_secret_access_key=self.admin_credentials.secret_access_key,
+                    aws_session_token=self.admin_credentials.session_token,
+                    region_name=self.region,
+                    botocore_session=core,
+                )
+                self._clients[key] = session.client(
+                    service,
+                    endpoint_url=self.aws_endpoint,
+                    config=Config(retries={"total_max_attempts": 1}, connect_timeout=5, read_timeout=30),
+                )
+            return self._clients[key]
 
     def _handle(
         self, request: GatewayRequest, request_id: str, route_path: str | None = None, domain: str | None = None

@@ -185,7 +185,10 @@ class Replicator:
         self._rank = {region: rank for rank, region in enumerate(self.regions)}
         self._session = boto3.session.Session(aws_access_key_id=access_key_id,
                                               aws_secret_access_key=secret_access_key)
-        self._config = BotoConfig(connect_timeout=1, read_timeout=5, retries={"mode": "standard", "max_attempts": 3})
+        # Account-id endpoints (AWS_ACCOUNT_ID_ENDPOINT_MODE) would send DynamoDB calls to hosts moto does not
+        # know; with an explicit endpoint_url they are not used anyway, but an environment setting cannot interfere.
+        self._config = BotoConfig(connect_timeout=1, read_timeout=5, retries={"mode": "standard", "max_attempts": 3},
+                                  account_id_endpoint_mode="disabled")
         self._clients: dict[tuple[str, str], Any] = {}
         self._tables: dict[str, _Table] = {}
         self._lock = threading.Lock()
@@ -219,6 +222,10 @@ class Replicator:
 
     # -- the loop ----------------------------------------------------------------------------------------------------
     def _run(self) -> None:
+        # Clients up front: making one takes botocore ~0.1 s, which would otherwise delay the first replication.
+        for region in self.regions:
+            for service in ("dynamodb", "dynamodbstreams"):
+                self._guard("creating clients", self._client, service, region)
         while not self._stop.is_set():
             if time.monotonic() >= self._next_control:
                 self._next_control = time.monotonic() + CONTROL_INTERVAL_SECONDS
@@ -239,7 +246,7 @@ class Replicator:
             return self.poll_interval
         return max(self.poll_interval, IDLE_POLL_SECONDS)
 
-    def _guard(self, context: str, action: Callable[..., None], *args: Any) -> bool:
+    def _guard(self, context: str, action: Callable[..., Any], *args: Any) -> bool:
         """Run one step; a failure is logged once per distinct problem and the step is retried on the next poll."""
         try:
             action(*args)
@@ -296,6 +303,8 @@ class Replicator:
             for name, table in list(self._tables.items()):
                 if wanted.get(name) != table.spec:
                     del self._tables[name]
+                    for context in [context for context in self._problems if f"table {name}" in context]:
+                        del self._problems[context]
                     logger.info("replicator: stopped replicating table %s", name)
             for name, spec in wanted.items():
                 if spec is not None and name not in self._tables:

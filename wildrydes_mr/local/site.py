@@ -17,6 +17,7 @@ import secrets
 import string
 import threading
 import time
+from collections.abc import Callable
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Any
 from urllib.parse import unquote, urlsplit
@@ -33,6 +34,7 @@ FACEBOOK = "graph.facebook.com"
 LOCAL_TOKEN = re.compile(r"^local:[\w .@-]{1,64}$")
 CREDENTIAL_LIFETIME_SECONDS = 3600
 COGNITO_PATH = "/_cognito/"
+STATUS_PATH = "/_local/status"
 
 
 class _CognitoError(Exception):
@@ -50,8 +52,10 @@ class SiteServer:
         admin: LocalCredential,
         host: str = "127.0.0.1",
         port: int = 0,
+        status_provider: Callable[[], dict[str, Any]] | None = None,
     ):
         self.aws_endpoint = aws_endpoint
+        self.status_provider = status_provider
         self.credentials = credentials
         self.admin = admin
         self._server = ThreadingHTTPServer((host, port), self._handler_class())
@@ -189,6 +193,12 @@ class SiteServer:
                     self.wfile.write(body)
 
             def do_GET(self) -> None:  # noqa: N802 - http.server's naming
+                if urlsplit(self.path).path == STATUS_PATH and site.status_provider is not None:
+                    # The local cloud's own state (health checks, routing, replication) for `local status`
+                    # and test-failover: the parts of AWS's data plane that moto has no API for.
+                    body = json.dumps(site.status_provider(), default=str).encode()
+                    self._send(200, {"Content-Type": "application/json", "Cache-Control": "no-store"}, body)
+                    return
                 self._send(*site.get_object(self.path))
 
             do_HEAD = do_GET  # noqa: N815
