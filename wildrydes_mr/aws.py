@@ -19,6 +19,8 @@ from typing import Any, TypeVar
 import boto3
 import botocore.config
 import botocore.exceptions
+import botocore.loaders
+import botocore.session
 
 from wildrydes_mr import __version__
 from wildrydes_mr.errors import WildrydesError
@@ -71,6 +73,22 @@ class CallCounter:
             return {"mutating": self.mutating, "read": self.read}
 
 
+_shared_loader = None
+_shared_loader_lock = threading.Lock()
+
+
+def _new_session() -> boto3.session.Session:
+    """A session whose service models come from one loader per process: parsing them is most of the cost of
+    creating clients, and the models never change while we run."""
+    global _shared_loader
+    with _shared_loader_lock:
+        if _shared_loader is None:
+            _shared_loader = botocore.loaders.create_loader()
+        core = botocore.session.get_session()
+        core.register_component("data_loader", _shared_loader)
+    return boto3.session.Session(botocore_session=core)
+
+
 class Aws:
     """Clients per (service, region), call counting, retries of named transient errors."""
 
@@ -79,7 +97,7 @@ class Aws:
         self.endpoint = endpoint or Endpoint()
         self.clock = clock or Clock()
         self.calls = CallCounter()
-        self._session = session or boto3.session.Session()
+        self._session = session or _new_session()
         self._session.events.register("before-call", self._count_call)
         self._clients: dict[tuple[str, str, bool], Any] = {}
         self._lock = threading.Lock()

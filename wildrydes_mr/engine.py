@@ -100,6 +100,11 @@ class Resource:
         """State attributes of an existing resource (ids, ARNs; never secrets)."""
         return {}
 
+    def owner_tags(self, ctx: Context, live: Any) -> dict[str, str] | None:
+        """The live resource's tags, for kinds found by name that carry the deployment tag from birth; None for
+        kinds found by tag already (or without tags). A found resource without our tag is never adopted."""
+        return None
+
     def describe(self) -> str:
         return f"{self.kind} {self.name} in {self.region}"
 
@@ -115,10 +120,26 @@ def _aws_failure(resource: Resource, exc: Exception) -> WildrydesError:
     raise exc
 
 
+def _require_owned(ctx: Context, resource: Resource, live: Any) -> None:
+    """Refuses to take over a same-named resource that another deployment (or someone) made: cleanup would
+    otherwise delete it later."""
+    tags = resource.owner_tags(ctx, live)
+    if tags is None:
+        return
+    owner = tags.get("wildrydes:deployment")
+    if owner != ctx.config.deployment:
+        whose = f"deployment {owner!r}" if owner else "no wildrydes deployment"
+        raise WildrydesError(
+            f"{resource.kind} {resource.name} in {resource.region} already exists and belongs to {whose}; "
+            "refusing to take it over", hint="choose another `deployment` (or api.table), or remove that resource")
+
+
 def converge_one(ctx: Context, resource: Resource) -> dict[str, Any]:
     """Finds one resource and creates, updates or leaves it; returns its attributes (empty in a dry run)."""
     try:
         live = resource.find(ctx)
+        if live is not None:
+            _require_owned(ctx, resource, live)
         if live is None:
             verb, changes = CREATE, []
         else:

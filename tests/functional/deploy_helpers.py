@@ -21,10 +21,13 @@ def zone_config():
     return config_module.parse(f"target: aws\ndns: {{hosted_zone_id: {zone_id!r}}}\n", "t.yaml"), zone_id
 
 
-def full_deploy(make_context, cfg) -> None:
-    build_api.run(make_context(cfg=cfg))
-    build_ui.run(make_context(module="build-ui", cfg=cfg))
-    replicate.run(make_context(module="replicate", cfg=cfg))
+def full_deploy(make_context, cfg):
+    """build-api, build-ui and replicate in one context (one set of clients); returns the context."""
+    ctx = make_context(cfg=cfg)
+    build_api.run(ctx)
+    build_ui.run(ctx.for_module(build_ui.MODULE))
+    replicate.run(ctx.for_module(replicate.MODULE))
+    return ctx
 
 
 def snapshot(zone_id: str) -> Counter:

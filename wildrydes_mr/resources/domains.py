@@ -29,6 +29,9 @@ class DomainName(Resource):
                 return None
             raise
 
+    def owner_tags(self, ctx: Context, live: dict[str, Any]) -> dict[str, str]:
+        return live.get("tags") or {}
+
     def changes(self, ctx: Context, live: dict[str, Any]) -> list[str]:
         changes = []
         if live.get("regionalCertificateArn") != self.certificate_arn:

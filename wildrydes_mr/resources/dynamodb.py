@@ -55,6 +55,10 @@ class Table(Resource):
             raise
         return description.get("PointInTimeRecoveryDescription", {}).get("PointInTimeRecoveryStatus", "DISABLED")
 
+    def owner_tags(self, ctx: Context, live: dict[str, Any]) -> dict[str, str]:
+        tags = ctx.aws.client("dynamodb", self.region).list_tags_of_resource(ResourceArn=live["TableArn"])
+        return {t["Key"]: t["Value"] for t in tags.get("Tags", [])}
+
     def changes(self, ctx: Context, live: dict[str, Any]) -> list[str]:
         changes = []
         stream = live.get("StreamSpecification", {})

@@ -71,10 +71,10 @@ class Role(Resource):
             changes.append("trust policy")
         if live["_policy"] is None or _as_document(live["_policy"]) != _normalise(self.policy):
             changes.append("permissions policy")
-        tags = {t["Key"]: t["Value"] for t in live.get("Tags", [])}
-        if any(tags.get(k) != v for k, v in ctx.config.tag.items()):
-            changes.append("tags")
         return changes
+
+    def owner_tags(self, ctx: Context, live: dict[str, Any]) -> dict[str, str]:
+        return {t["Key"]: t["Value"] for t in live.get("Tags", [])}
 
     def create(self, ctx: Context) -> dict[str, Any]:
         iam = ctx.aws.client("iam", self.region)
@@ -91,8 +91,6 @@ class Role(Resource):
             iam.update_assume_role_policy(RoleName=self.name, PolicyDocument=json.dumps(self.trust))
         if "permissions policy" in changes:
             iam.put_role_policy(RoleName=self.name, PolicyName=self.name, PolicyDocument=json.dumps(self.policy))
-        if "tags" in changes:
-            iam.tag_role(RoleName=self.name, Tags=[{"Key": k, "Value": v} for k, v in ctx.config.tag.items()])
         return {"arn": live["Arn"]}
 
     def attributes(self, ctx: Context, live: dict[str, Any]) -> dict[str, Any]:

@@ -56,10 +56,10 @@ class Function(Resource):
                 have = {"Variables": (have or {}).get("Variables", {})}
             if have != wanted:
                 changes.append(key.lower())
-        tags = live.get("Tags") or {}
-        if any(tags.get(k) != v for k, v in ctx.config.tag.items()):
-            changes.append("tags")
         return changes
+
+    def owner_tags(self, ctx: Context, live: dict[str, Any]) -> dict[str, str]:
+        return live.get("Tags") or {}
 
     def create(self, ctx: Context) -> dict[str, Any]:
         client = ctx.aws.client("lambda", self.region)
@@ -77,13 +77,11 @@ class Function(Resource):
         if "code" in changes:
             client.update_function_code(FunctionName=self.name, ZipFile=self.bundle.zip_bytes)
             self._wait_ready(ctx, client)
-        if set(changes) - {"code", "tags"}:
+        if set(changes) - {"code"}:
             ctx.aws.retry(lambda: client.update_function_configuration(FunctionName=self.name,
                                                                        **self._settings()),
                           is_iam_propagation_error, timeout=IAM_PROPAGATION_SECONDS)
             self._wait_ready(ctx, client)
-        if "tags" in changes:
-            client.tag_resource(Resource=arn, Tags=ctx.config.tag)
         return {"arn": arn}
 
     def attributes(self, ctx: Context, live: dict[str, Any]) -> dict[str, Any]:

@@ -22,6 +22,10 @@ class LogGroup(Resource):
         groups = logs.describe_log_groups(logGroupNamePrefix=self.name)["logGroups"]
         return next((g for g in groups if g["logGroupName"] == self.name), None)
 
+    def owner_tags(self, ctx: Context, live: dict[str, Any]) -> dict[str, str]:
+        arn = live["arn"].removesuffix(":*")
+        return ctx.aws.client("logs", self.region).list_tags_for_resource(resourceArn=arn).get("tags", {})
+
     def changes(self, ctx: Context, live: dict[str, Any]) -> list[str]:
         return [] if live.get("retentionInDays") == RETENTION_DAYS else [f"retention {RETENTION_DAYS} days"]
 

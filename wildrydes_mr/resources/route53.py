@@ -162,26 +162,39 @@ class HealthCheck(Resource):
         for check in sorted(found, key=lambda c: c["Id"] != recorded):
             tags = r53.list_tags_for_resource(ResourceType="healthcheck", ResourceId=check["Id"])[
                 "ResourceTagSet"]["Tags"]
-            if {t["Key"]: t["Value"] for t in tags}.get("wildrydes:deployment") == ctx.config.deployment:
-                return check
+            owner = {t["Key"]: t["Value"] for t in tags}.get("wildrydes:deployment")
+            # Tags come in a second call after CreateHealthCheck; the caller reference names the deployment, so
+            # a check whose run died before tagging is still recognised (and tagged now).
+            if owner == ctx.config.deployment or (owner is None and check["CallerReference"].startswith(
+                    self._reference_prefix(ctx))):
+                return dict(check, _tagged=owner is not None)
         return None
+
+    def _reference_prefix(self, ctx: Context) -> str:
+        return f"wildrydes-{ctx.config.deployment}-{self.region}-"
 
     def changes(self, ctx: Context, live: dict[str, Any]) -> list[str]:
         config = live["HealthCheckConfig"]
         changes = [key for key in ("Port", "FailureThreshold", "EnableSNI", "Type")
                    if config.get(key) != self.config[key]]
+        if not live.get("_tagged", True):
+            changes.append("tags")
         if config.get("RequestInterval") != self.config["RequestInterval"]:
             changes.append("RequestInterval (replace)")
         return changes
 
     def create(self, ctx: Context) -> dict[str, Any]:
         r53 = ctx.aws.client("route53", CLIENT_REGION)
-        check = r53.create_health_check(CallerReference=f"wildrydes-{uuid.uuid4()}",
+        check = r53.create_health_check(CallerReference=f"{self._reference_prefix(ctx)}{uuid.uuid4()}",
                                         HealthCheckConfig=self.config)["HealthCheck"]
         ctx.record(self, id=check["Id"])
-        r53.change_tags_for_resource(ResourceType="healthcheck", ResourceId=check["Id"], AddTags=[
-            {"Key": "Name", "Value": self.name}, *({"Key": k, "Value": v} for k, v in ctx.config.tag.items())])
+        self._tag(ctx, check["Id"])
         return {"id": check["Id"]}
+
+    def _tag(self, ctx: Context, check_id: str) -> None:
+        ctx.aws.client("route53", CLIENT_REGION).change_tags_for_resource(
+            ResourceType="healthcheck", ResourceId=check_id, AddTags=[
+                {"Key": "Name", "Value": self.name}, *({"Key": k, "Value": v} for k, v in ctx.config.tag.items())])
 
     def update(self, ctx: Context, live: dict[str, Any], changes: list[str]) -> dict[str, Any]:
         if "RequestInterval (replace)" in changes:
@@ -189,9 +202,12 @@ class HealthCheck(Resource):
             # failover record refers to it any more (see workflows/replicate.py).
             ctx.outputs.setdefault("retired_health_checks", []).append(live["Id"])
             return self.create(ctx)
-        ctx.aws.client("route53", CLIENT_REGION).update_health_check(
-            HealthCheckId=live["Id"], Port=self.config["Port"], FailureThreshold=self.config["FailureThreshold"],
-            EnableSNI=self.config["EnableSNI"])
+        if set(changes) - {"tags"}:
+            ctx.aws.client("route53", CLIENT_REGION).update_health_check(
+                HealthCheckId=live["Id"], Port=self.config["Port"], FailureThreshold=self.config["FailureThreshold"],
+                EnableSNI=self.config["EnableSNI"])
+        if "tags" in changes:
+            self._tag(ctx, live["Id"])
         return {"id": live["Id"]}
 
     def attributes(self, ctx: Context, live: dict[str, Any]) -> dict[str, Any]:

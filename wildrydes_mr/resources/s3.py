@@ -78,6 +78,11 @@ class Bucket(Resource):
                 raise
         return live
 
+    def owner_tags(self, ctx: Context, live: dict[str, Any]) -> dict[str, str]:
+        # S3 tags a bucket only after CreateBucket, so a run that died in between leaves it untagged; the name
+        # holds the deployment and account, so an untagged bucket of exactly this name is ours.
+        return live["tags"] if live["tags"] else dict(ctx.config.tag)
+
     def changes(self, ctx: Context, live: dict[str, Any]) -> list[str]:
         changes = []
         if live["access"] != self.access:

@@ -84,8 +84,9 @@ def run(ctx: Context, parallel: bool = True) -> dict[str, Any]:
 
     name = failover_name(ctx)
     converge(ctx, [route53.RecordSet(zone_id, {
-        "Name": name, "Type": "A", "SetIdentifier": f"{region}-{role.lower()}", "Failover": role,
-        "HealthCheckId": regions[region]["health_check_id"], "AliasTarget": _alias(regions[region]["api_domain"])})
+        "Name": name, "Type": "A", "SetIdentifier": f"{ctx.config.deployment}-{region}-{role.lower()}",
+        "Failover": role, "HealthCheckId": regions[region]["health_check_id"],
+        "AliasTarget": _alias(regions[region]["api_domain"])})
         for role, region in (("PRIMARY", primary), ("SECONDARY", secondary))])
     for retired in ctx.outputs.pop("retired_health_checks", []):
         if not ctx.dry_run:
