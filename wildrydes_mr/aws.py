@@ -143,6 +143,14 @@ class Aws:
         host = urllib.parse.urlsplit(self.client(service, region).meta.endpoint_url).hostname or ""
         return not host.endswith((".amazonaws.com", ".amazonaws.com.cn", ".api.aws"))
 
+    def credentials(self) -> Any:
+        """The caller's credentials from the standard chain (for signing API calls, e.g. execute-api)."""
+        credentials = self._session.get_credentials()
+        if credentials is None:
+            raise WildrydesError("no AWS credentials found",
+                                 hint="set AWS_PROFILE or AWS_ACCESS_KEY_ID/AWS_SECRET_ACCESS_KEY")
+        return credentials
+
     def account_id(self, region: str) -> str:
         if self._account_id is None:
             try:

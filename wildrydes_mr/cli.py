@@ -87,6 +87,46 @@ def replicate(ctx: click.Context, dry_run: bool) -> None:
     _run_module(ctx, "replicate", dry_run)
 
 
+@cli.command("test-failover")
+@click.option("--fault", type=click.Choice(["outage", "health"]), default="outage", show_default=True,
+              help="outage: every primary function throttled to 0; health: only /health forced unhealthy.")
+@click.option("--restore", is_flag=True, help="Only remove a fault that a killed run left behind, then exit.")
+@click.option("--report-dir", type=click.Path(path_type=Path, file_okay=False),
+              help="Where the Markdown report and its timeline go.  [default: beside the state file, reports/]")
+@click.pass_context
+def test_failover(ctx: click.Context, fault: str, restore: bool, report_dir: Path | None) -> None:
+    """Module 4: inject a regional fault, measure RTO and RPO, remove the fault, measure failback, report.
+
+    Exits non-zero when RTO or RPO exceeds its objective or the system did not fail over or back.
+    """
+    import signal
+
+    from wildrydes_mr import report, session, ui
+    from wildrydes_mr.workflows import test_failover as workflow
+
+    def interrupted(*_):
+        raise KeyboardInterrupt  # the workflow's finally removes the fault
+    signal.signal(signal.SIGTERM, interrupted)
+    options = _options(ctx)
+    with session.run(options, workflow.MODULE) as run:
+        if restore:
+            ui.render(workflow.restore(run), options.output)
+            return
+        result = workflow.run(run, fault, report_dir)
+    if options.output == "json":
+        ui.render(result, "json")
+    else:
+        from rich.console import Console
+
+        console = Console()
+        console.print(report.terminal_table(result))
+        console.print(f"report: {result['report_file']}")
+        for problem in result["problems"]:
+            console.print(f"[red]problem:[/red] {problem}")
+    if not result["passed"]:
+        sys.exit(1)
+
+
 def _summarise(result: dict, output: str) -> dict:
     """Text output shows the counts of actions; JSON keeps the full list."""
     if output == "json":

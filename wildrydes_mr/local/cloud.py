@@ -156,12 +156,10 @@ def down(state_dir: Path) -> bool:
     return stopped
 
 
-def data_plane_status(running: LocalCloud) -> dict:
+def data_plane_status(site_root: str) -> dict:
     """Health checks, routing and replication as the running local cloud sees them (see site.py)."""
-    import json as json_module
-
-    with urllib.request.urlopen(f"{running.site_root}/_local/status", timeout=10) as response:
-        return json_module.loads(response.read())
+    with urllib.request.urlopen(f"{site_root}/_local/status", timeout=10) as response:
+        return json.loads(response.read())
 
 
 def deployment_urls(running: LocalCloud, state_file: Path, config) -> dict:
@@ -177,7 +175,7 @@ def deployment_urls(running: LocalCloud, state_file: Path, config) -> dict:
     bucket = next((r["name"] for r in recorded.resources.values() if r["kind"] == "s3-bucket"), None)
     if bucket:
         urls["site_url"] = f"{running.site_root}/{bucket}/"
-    dns = data_plane_status(running)["dns"]
+    dns = data_plane_status(running.site_root)["dns"]
     if dns.get("failover_name"):
         urls["failover_url"] = dns["failover_url"]
         urls["regional_urls"] = {r: u for r, u in dns["regional_urls"].items() if r in dns.get("health", {})}

@@ -353,9 +353,11 @@ class DnsPlane:
             serving: str | None = cached[3].region
             client_cache = {"name": cached[1], "region": cached[3].region, "record": cached[2].failover,
                             "expires_in": round(cached[0] - now, 3)}
-        else:
-            answer = self._failover_answer(snapshot)
-            serving = answer[2].region if answer else None
+        fresh = self._failover_answer(snapshot)
+        # What Route 53 itself answers now (a fresh lookup), as opposed to what cached clients still use.
+        dns_answer = fresh[2].region if fresh else None
+        if client_cache is None:
+            serving = dns_answer
         with self._events_lock:
             events = [dict(e) for e in self._events]
         return {
@@ -363,6 +365,7 @@ class DnsPlane:
             "regional_urls": self.regional_urls,
             "health": health,
             "serving_region": serving,
+            "dns_answer": dns_answer,
             "events": events,
             "failover_name": failover_name,
             "regional_names": {r: n for r in self.gateways if (n := snapshot.regional_name(r))},

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 from typing import Any
 
+from wildrydes_mr import faults
 from wildrydes_mr.engine import Context, teardown
 from wildrydes_mr.resources import DELETERS
 
@@ -18,6 +19,9 @@ def planned(ctx: Context) -> list[dict[str, Any]]:
 
 
 def run(ctx: Context) -> dict[str, Any]:
+    if not ctx.dry_run and faults.active(ctx):
+        ctx.progress("removing the fault a killed test-failover left behind")
+        faults.remove(ctx)
     records = planned(ctx)
     actions, failures = teardown(ctx, records, DELETERS)
     remaining = [] if ctx.dry_run else [{"kind": r["kind"], "region": r["region"], "name": r["name"]}
