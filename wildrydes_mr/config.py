@@ -312,8 +312,12 @@ def _check_relations(config: Config, root: yaml.Node | None, reader: _Reader) ->
 
 
 def load(path: Path | str | None) -> Config:
-    """Loads the config file at `path` (default config/wildrydes.yaml)."""
-    path = Path(path) if path is not None else DEFAULT_CONFIG_PATH
+    """Loads the config file at `path` (default: config/wildrydes.yaml if present, else the built-in defaults)."""
+    if path is None:
+        if not DEFAULT_CONFIG_PATH.exists():
+            return parse("", "<built-in defaults>")  # the same values as config/wildrydes.yaml
+        path = DEFAULT_CONFIG_PATH
+    path = Path(path)
     try:
         text = path.read_text(encoding="utf-8")
     except FileNotFoundError:

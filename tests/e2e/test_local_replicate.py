@@ -23,7 +23,11 @@ def test_replicate_serves_failover_and_replicates(local_cloud):
     replicated = wildrydes_json(workdir, "replicate")
     assert replicated["predicted_rto_seconds"] == 110
 
-    status = wildrydes_json(workdir, "local", "status")
+    # The local DNS plane re-reads Route 53 about once a second.
+    deadline = time.monotonic() + 5
+    while "failover_url" not in (status := wildrydes_json(workdir, "local", "status")):
+        assert time.monotonic() < deadline, status
+        time.sleep(0.2)
     assert status["failover_url"] == replicated["failover_url"]
     assert set(status["regional_urls"]) == {PRIMARY, SECONDARY}
     assert status["health"] == {PRIMARY: "healthy", SECONDARY: "healthy"}

@@ -821,7 +821,12 @@ class LocalGateway:
             if content_type and any(fnmatch.fnmatchcase(content_type, t) for t in api.binary_media_types):
                 body, is_base64 = base64.b64encode(request.body).decode(), True
             else:
-                body = request.body.decode("utf-8", errors="replace")
+                try:
+                    body = request.body.decode("utf-8")
+                except UnicodeDecodeError:
+                    # Not text: hand the exact bytes over base64-encoded (flagged as such) rather than replace
+                    # them, so the function sees what was sent and can refuse it.
+                    body, is_base64 = base64.b64encode(request.body).decode(), True
 
         now = dt.datetime.now(dt.UTC)
         resource_path = "/" + "/".join(segments)

@@ -122,13 +122,25 @@ def find_record(ctx: Context, zone_id: str, record: dict[str, Any]) -> dict[str,
     return None
 
 
+PENDING_CHANGES = "route53_pending_changes"
+
+
 def _change(ctx: Context, zone_id: str, action: str, record: dict[str, Any]) -> None:
+    """Submits one change. Nothing later in a run needs it propagated, so the run waits for all its changes
+    together at the end (`wait_in_sync`) instead of once per record."""
     r53 = ctx.aws.client("route53", CLIENT_REGION)
     change = r53.change_resource_record_sets(HostedZoneId=zone_id, ChangeBatch={
         "Comment": f"wildrydes:{ctx.config.deployment}", "Changes": [{"Action": action, "ResourceRecordSet": record}]})
-    change_id = change["ChangeInfo"]["Id"]
-    ctx.aws.wait_until(lambda: r53.get_change(Id=change_id)["ChangeInfo"]["Status"] == "INSYNC",
-                       what=f"Route 53 change for {record['Name']}", timeout=600, interval=5, progress=ctx.progress)
+    ctx.outputs.setdefault(PENDING_CHANGES, []).append((change["ChangeInfo"]["Id"], record["Name"]))
+
+
+def wait_in_sync(ctx: Context) -> None:
+    """Waits until every change this run submitted has reached all Route 53 name servers."""
+    r53 = ctx.aws.client("route53", CLIENT_REGION)
+    for change_id, name in ctx.outputs.pop(PENDING_CHANGES, []):
+        ctx.aws.wait_until(lambda c=change_id: r53.get_change(Id=c)["ChangeInfo"]["Status"] == "INSYNC",
+                           what=f"Route 53 change for {name} to propagate", timeout=600, interval=5,
+                           progress=ctx.progress)
 
 
 def delete_record(ctx: Context, record: dict[str, Any]) -> None:

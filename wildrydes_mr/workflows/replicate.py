@@ -53,8 +53,10 @@ def replicate_region(ctx: Context, region: str, zone_id: str) -> dict[str, Any]:
     api_domain, own_domain = failover_name(ctx), regional_name(ctx, region)
     certificate = converge_one(ctx, acm.Certificate(region, api_domain, [own_domain]))
     converge(ctx, _validation_records(zone_id, certificate))
+    replica = None
     if region != config.regions.primary:
-        converge_one(ctx, dynamodb.Replica(config.regions.primary, region, config.api.table))
+        replica = dynamodb.Replica(config.regions.primary, region, config.api.table)
+        converge_one(ctx, replica)
     api = build_api.build_region(ctx, region)
     if not ctx.dry_run:
         acm.wait_issued(ctx, region, certificate["arn"])
@@ -68,6 +70,9 @@ def replicate_region(ctx: Context, region: str, zone_id: str) -> dict[str, Any]:
         config.dns.health_check.failure_threshold))
     converge_one(ctx, route53.RecordSet(zone_id, {"Name": own_domain, "Type": "A",
                                                   "AliasTarget": _alias(names[own_domain])}))
+    if replica is not None:
+        # The replica has been building while everything above ran; only now is its end awaited.
+        replica.wait_active(ctx)
     return {"api_domain": names[api_domain], "health_check_id": check.get("id", PLACEHOLDER),
             "api_url": api.get("api_url")}
 
@@ -88,6 +93,8 @@ def run(ctx: Context, parallel: bool = True) -> dict[str, Any]:
         "Failover": role, "HealthCheckId": regions[region]["health_check_id"],
         "AliasTarget": _alias(regions[region]["api_domain"])})
         for role, region in (("PRIMARY", primary), ("SECONDARY", secondary))])
+    if not ctx.dry_run:
+        route53.wait_in_sync(ctx)
     for retired in ctx.outputs.pop("retired_health_checks", []):
         if not ctx.dry_run:
             route53.delete_health_check(ctx, {"id": retired})
