@@ -142,31 +142,41 @@ def _summarise(result: dict, output: str) -> dict:
 @cli.command()
 @_dry_run_option
 @click.option("--yes", is_flag=True, help="Do not ask for confirmation (needed when not interactive).")
+@click.option("--sweep", is_flag=True,
+              help="Also delete resources of this deployment that the state file does not know (found by tag or "
+                   "by the names only this deployment uses).")
 @click.pass_context
-def cleanup(ctx: click.Context, dry_run: bool, yes: bool) -> None:
-    """Module 5: delete every resource this deployment made, newest first."""
+def cleanup(ctx: click.Context, dry_run: bool, yes: bool, sweep: bool) -> None:
+    """Module 5: delete every resource this deployment made, newest first, then verify nothing is left.
+
+    Exits non-zero when anything of this deployment remains (json: `remaining`)."""
     from wildrydes_mr import session, ui
     from wildrydes_mr.errors import Aborted, UsageError
     from wildrydes_mr.workflows import cleanup as workflow
 
     options = _options(ctx)
     with session.run(options, "cleanup", dry_run) as run:
-        records = workflow.planned(run)
-        if records and not dry_run and not yes:
+        records, strays = workflow.planned(run, sweep)
+        if (records or strays) and not dry_run and not yes:
             if not sys.stdin.isatty():
-                raise UsageError(f"cleanup would delete {len(records)} resources; pass --yes to confirm "
-                                 "when not running interactively")
+                raise UsageError(f"cleanup would delete {len(records) + len(strays)} resources; pass --yes to "
+                                 "confirm when not running interactively")
             for record in records:
                 click.echo(f"  delete {record['kind']} {record['name']} ({record['region']})", err=True)
-            if not click.confirm(f"Delete these {len(records)} resources?", err=True):
+            for record in strays:
+                click.echo(f"  delete {record['kind']} {record['name']} ({record['region']}) "
+                           f"[not in the state file; found by {record['found_by']}]", err=True)
+            if not click.confirm(f"Delete these {len(records) + len(strays)} resources?", err=True):
                 raise Aborted("cleanup cancelled; nothing was deleted")
-        result = workflow.run(run)
+        result = workflow.run(run, sweep, strays)
     result["dry_run"] = dry_run
     ui.render(result if options.output == "json" else
-              {"deleted": len(result["deleted"]), "remaining": len(result["remaining"]), "dry_run": dry_run},
-              options.output)
+              {"deleted": len(result["deleted"]), "swept": len(result["swept"]),
+               "remaining": len(result["remaining"]), "dry_run": dry_run}, options.output)
     for failure in result["failures"]:
         ui.render_error(failure["message"], failure["hint"])
+    for left in result["remaining"]:
+        ui.render_error(f"still present: {left['kind']} {left['name']} in {left['region']}", None)
     if result["remaining"]:
         sys.exit(1)
 

@@ -78,6 +78,13 @@ def test_sigkill_halfway_then_restore_removes_the_fault(replicated):
     while time.monotonic() < deadline and "fault" not in json.loads(state_file.read_text())["extras"]:
         time.sleep(0.05)
     time.sleep(0.5)  # the fault is recorded and applied
+    # A second command on the same state while this one runs exits at once and changes nothing.
+    state_before = state_file.read_text()
+    started = time.monotonic()
+    concurrent = wildrydes(workdir, "build-api", config=config, check=False)
+    assert concurrent.returncode == 4 and "another wildrydes command" in concurrent.stderr
+    assert time.monotonic() - started < 10
+    assert json.loads(state_file.read_text())["resources"] == json.loads(state_before)["resources"]
     process.send_signal(signal.SIGKILL)
     process.wait(timeout=10)
     recorded = json.loads(state_file.read_text())["extras"]["fault"]
