@@ -183,13 +183,72 @@ def cleanup(ctx: click.Context, dry_run: bool, yes: bool, sweep: bool) -> None:
 
 @cli.command()
 @click.pass_context
-def demo(ctx: click.Context) -> None:
-    """The main job on the local cloud: start it, build the API, create and list a ticket through a signed call."""
-    from wildrydes_mr import ui
+def status(ctx: click.Context) -> None:
+    """Each recorded resource per region and whether it still exists and matches (drift); health checks; the
+    region api.<domain> answers with. Read-only; exits 1 when anything drifted."""
+    from wildrydes_mr import session, ui
+    from wildrydes_mr.workflows import status as workflow
+
+    options = _options(ctx)
+    with session.run(options, "status", dry_run=True, lock=False, quiet=True) as run:
+        result = workflow.run(run)
+    if options.output == "json":
+        ui.render(result, "json")
+    else:
+        _render_status(result)
+    if result["drift"]:
+        sys.exit(1)
+
+
+def _render_status(result: dict) -> None:
+    from rich.console import Console
+    from rich.table import Table
+
+    styles = {"present": "green", "drifted": "yellow", "missing": "red"}
+    table = Table(title=f"wildrydes status: {result['deployment']} on {result['target']}")
+    for column in ("region", "kind", "name", "status"):
+        table.add_column(column)
+    for r in sorted(result["resources"], key=lambda r: (r["region"], r["kind"], r["name"])):
+        style = styles[r["status"]]
+        detail = f" ({r['detail']})" if r["detail"] else ""
+        table.add_row(r["region"], r["kind"], r["name"], f"[{style}]{r['status']}{detail}[/{style}]")
+    console = Console()
+    console.print(table)
+    for key in ("site_url", "failover_url", "health", "dns_answer", "fault"):
+        if result.get(key):
+            console.print(f"[bold]{key}[/bold]: {result[key]}")
+
+
+@cli.command()
+@click.option("--cleanup", "tear_down", is_flag=True, help="Tear everything down at the end instead of leaving "
+                                                           "the application running.")
+@click.pass_context
+def demo(ctx: click.Context, tear_down: bool) -> None:
+    """The whole workshop on the local cloud: build-api, build-ui, replicate, test-failover, then the site URL,
+    the failover URL and the failover report. Leaves the application running (see `local status`)."""
+    from wildrydes_mr import report, ui
     from wildrydes_mr.workflows import demo as workflow
 
     options = _options(ctx)
-    ui.render(workflow.run(options), options.output)
+    result = workflow.run(options, tear_down)
+    if options.output == "json":
+        ui.render(result, "json")
+    else:
+        from rich.console import Console
+
+        console = Console()
+        console.print(report.terminal_table(result["failover_report"]))
+        console.print(f"failover report: {result['failover_report']['report_file']}")
+        if tear_down:
+            console.print(f"cleaned up: {len(result['cleanup']['deleted'])} resources deleted, "
+                          f"{len(result['cleanup']['remaining'])} remaining")
+        else:
+            console.print(f"[bold]site[/bold] (open it in a browser on this machine): {result['site_url']}")
+            console.print(f"[bold]API through the failover name[/bold]: {result['failover_url']}")
+            console.print("the local cloud keeps running: `wildrydes local status`, `wildrydes status`; stop it with "
+                          "`wildrydes local down`")
+    if not result["failover_report"]["passed"]:
+        sys.exit(1)
 
 
 @cli.group()

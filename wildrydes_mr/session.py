@@ -7,7 +7,7 @@ and the state lock taken before any AWS client exists.
 from __future__ import annotations
 
 from collections.abc import Iterator
-from contextlib import contextmanager
+from contextlib import contextmanager, nullcontext
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -49,12 +49,14 @@ def resolve_target(options: Options, config: Config, reporter: Reporter) -> Targ
 
 
 @contextmanager
-def run(options: Options, module: str, dry_run: bool = False, clock=None) -> Iterator[Context]:
-    """Validated config → lock → state → target → AWS access → a Context for one workflow run."""
+def run(options: Options, module: str, dry_run: bool = False, clock=None, lock: bool = True,
+        quiet: bool = False) -> Iterator[Context]:
+    """Validated config → lock → state → target → AWS access → a Context for one workflow run. Read-only
+    commands (status) pass lock=False: they may look while another command works."""
     config = options.load_config()
-    reporter = Reporter(options.output)
+    reporter = Reporter(options.output, quiet=quiet)
     state_path = options.state_file(config)
-    with state_module.locked(state_path):
+    with state_module.locked(state_path) if lock else nullcontext():
         state = state_module.load(state_path, config.deployment, config.target)
         target = resolve_target(options, config, reporter)
         from wildrydes_mr.aws import Aws

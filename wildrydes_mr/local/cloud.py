@@ -92,6 +92,9 @@ def up(state_dir: Path, regions: list[str], time_scale: float = 1.0, progress=No
         if missing:
             raise LocalCloudError(f"the running local cloud serves {', '.join(cloud.regions)}, not "
                                   f"{', '.join(missing)}", hint="run `wildrydes local down`, then try again")
+        if cloud.time_scale != time_scale:
+            raise LocalCloudError(f"the running local cloud runs its clocks at time_scale {cloud.time_scale}, the "
+                                  f"config asks for {time_scale}", hint="run `wildrydes local down`, then try again")
         return cloud
     state_dir.mkdir(parents=True, exist_ok=True)
     runtime = _runtime_path(state_dir)

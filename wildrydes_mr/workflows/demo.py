@@ -1,4 +1,6 @@
-"""The demo on the local cloud: start it, run the workshop modules built so far, prove the API with signed calls.
+"""`wildrydes demo`: the whole workshop on the local cloud in one command — build-api, build-ui, replicate and
+test-failover, with progress per step and region — then the site URL, the failover URL and the failover report.
+The application is left running for a person to open (or torn down with `cleanup=True`).
 """
 
 from __future__ import annotations
@@ -6,35 +8,29 @@ from __future__ import annotations
 from typing import Any
 
 from wildrydes_mr import session
-from wildrydes_mr.errors import WildrydesError
-from wildrydes_mr.workflows import build_api, build_ui
+from wildrydes_mr.errors import UsageError
+from wildrydes_mr.workflows import build_api, build_ui, cleanup, replicate, test_failover
 
-DEMO_TICKET = {"description": "My unicorn lost a horseshoe on the way to the airport.",
-               "assigned": "support-team", "priority": "high", "status": "open"}
+STEPS = (("module 1: the API layer in the primary region", build_api),
+         ("module 2: the web app, Facebook sign-in through Cognito, HTTPS hosting", build_ui),
+         ("module 3: global table, the API in the second region, certificates, DNS failover", replicate))
 
 
-def run(options: session.Options) -> dict[str, Any]:
-    from botocore.credentials import Credentials
-
-    from wildrydes_mr.apiclient import TicketsApi
-    from wildrydes_mr.targets import LOCAL_ACCESS_KEY_ID, LOCAL_SECRET_ACCESS_KEY
-
+def run(options: session.Options, tear_down: bool = False) -> dict[str, Any]:
     if options.load_config().target != "local":
-        raise WildrydesError("the demo runs on the local cloud only", hint="drop --target aws")
+        raise UsageError("the demo runs on the local cloud only", hint="drop --target aws (or use target: local)")
     with session.run(options, build_api.MODULE) as ctx:
-        ctx.progress("module 1: building the API in the primary region")
-        built = build_api.run(ctx)
-        ctx.progress("module 2: the web app, its sign-in and HTTPS hosting")
-        site = build_ui.run(ctx.for_module(build_ui.MODULE))
-    api = TicketsApi(built["api_url"], built["region"], Credentials(LOCAL_ACCESS_KEY_ID, LOCAL_SECRET_ACCESS_KEY))
-    created = api.create_ticket(DEMO_TICKET)
-    if created.status != 201:
-        raise WildrydesError(f"signed POST /ticket answered {created.status}: {created.body}")
-    listed = api.list_tickets(limit=5)
-    if listed.status != 200 or not any(t["id"] == created.body["id"] for t in listed.body["tickets"]):
-        raise WildrydesError(f"signed GET /ticket did not return the new ticket ({listed.status})")
-    unsigned = api.request("GET", "ticket", sign=False)
-    health = api.health()
-    return {"site_url": site["site_url"], "api_url": built["api_url"], "region": built["region"],
-            "created_ticket": created.body, "listed_tickets": len(listed.body["tickets"]),
-            "unsigned_get_status": unsigned.status, "health": health.body}
+        results = {}
+        for title, module in STEPS:
+            ctx.progress(title)
+            results[module.MODULE] = module.run(ctx.for_module(module.MODULE))
+        ctx.progress("module 4: game day — fault in the primary, measured failover and failback")
+        report = test_failover.run(ctx.for_module(test_failover.MODULE))
+        summary = {"site_url": results[build_ui.MODULE]["site_url"],
+                   "failover_url": results[replicate.MODULE]["failover_url"],
+                   "regional_urls": results[replicate.MODULE]["regional_urls"],
+                   "failover_report": report}
+        if tear_down:
+            ctx.progress("module 5: cleanup")
+            summary["cleanup"] = cleanup.run(ctx.for_module("cleanup"))
+    return summary

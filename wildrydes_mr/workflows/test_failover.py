@@ -40,7 +40,7 @@ def _recorded(ctx: Context, kind: str, region: str, name: str) -> dict[str, Any]
     return record
 
 
-def _observer(ctx: Context) -> Observer:
+def observer(ctx: Context) -> Observer:
     primary, secondary = ctx.config.regions.both
     if ctx.target.is_local:
         return LocalObserver(ctx.target.site_root)
@@ -101,7 +101,7 @@ def run(ctx: Context, fault: str = faults.OUTAGE, report_dir: Path | None = None
     prediction = {k: v * scale for k, v in predicted_failover(ctx.config).items()}
     bound = prediction["predicted_rto_seconds"] * 2 + 30 * scale + 10
     credentials = _credentials(ctx)
-    gameday = GameDay(failover_url, (primary, secondary), credentials, _observer(ctx),
+    gameday = GameDay(failover_url, (primary, secondary), credentials, observer(ctx),
                       probe_interval=max(0.1, 1.0 * scale), write_rate=WRITES_PER_SECOND / max(scale, 0.25))
     problems: list[str] = []
     moments: dict[str, float | None] = dict.fromkeys(report.MARKERS)
