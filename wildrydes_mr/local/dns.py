@@ -33,16 +33,16 @@ from __future__ import annotations
 import datetime as dt
 import json
 import logging
-import socket
 import threading
 import time
 from collections import deque
 from collections.abc import Callable
 from dataclasses import dataclass, field
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from http.server import ThreadingHTTPServer
 from typing import Any
 
 from .gateway import MAX_BODY_BYTES, GatewayRequest, GatewayResponse, LocalGateway
+from .http_server import ConnectionSet, KeepAliveHandler
 from .sigv4_verify import split_target
 
 __all__ = ["DnsPlane", "DEFAULT_ALIAS_TTL_S"]
@@ -239,8 +239,7 @@ class DnsPlane:
         self._stop = threading.Event()
         self._servers: dict[str | None, ThreadingHTTPServer] = {}  # None: the failover name; else a region
         self._threads: list[threading.Thread] = []
-        self._connections: set[socket.socket] = set()
-        self._connections_lock = threading.Lock()
+        self._connections = ConnectionSet()
 
         self._snapshot = _Snapshot()
         self._snapshot_lock = threading.Lock()
@@ -262,7 +261,8 @@ class DnsPlane:
             return
         self._stop.clear()
         for key in [None, *self.gateways]:
-            handler = type("_BoundDnsHandler", (_DnsHandler,), {"plane": self, "route": key})
+            handler = type("_BoundDnsHandler", (_DnsHandler,),
+                           {"plane": self, "route": key, "connections": self._connections})
             server = ThreadingHTTPServer((self.host, 0), handler)
             server.daemon_threads = True
             self._servers[key] = server
@@ -287,13 +287,7 @@ class DnsPlane:
         for server in servers:
             server.shutdown()
             server.server_close()
-        with self._connections_lock:
-            connections, self._connections = list(self._connections), set()
-        for connection in connections:
-            try:
-                connection.shutdown(socket.SHUT_RDWR)
-            except OSError:
-                pass
+        self._connections.close_all()
         for thread in [*self._threads, *(c.thread for c in checkers if c.thread)]:
             thread.join(1.0)
         self._threads = []
@@ -722,78 +716,26 @@ def _no_record() -> GatewayResponse:
 # ------------------------------------------------------------------------------------------------- HTTP layer
 
 
-class _DnsHandler(BaseHTTPRequestHandler):
-    protocol_version = "HTTP/1.1"
+class _DnsHandler(KeepAliveHandler):
     server_version = "LocalRoute53/1.0"
-    wbufsize = -1  # one write per response (see gateway._Handler)
-    timeout = 120
+    max_body_bytes = MAX_BODY_BYTES
     plane: DnsPlane
     route: str | None  # None: the failover name; else the region whose regional name this server stands for
 
-    def setup(self) -> None:
-        super().setup()
-        try:
-            self.connection.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
-        except OSError:
-            pass
-        with self.plane._connections_lock:
-            self.plane._connections.add(self.connection)
+    def respond(self, body: bytes) -> GatewayResponse:
+        return self.plane.dispatch(self.route, GatewayRequest(
+            method=self.command, target=self.path, headers=list(self.headers.items()), body=body,
+            client_ip=self.client_address[0]))
 
-    def finish(self) -> None:
-        with self.plane._connections_lock:
-            self.plane._connections.discard(self.connection)
-        try:
-            super().finish()
-        except OSError:
-            pass
+    def too_large(self) -> GatewayResponse:
+        return GatewayResponse(413, [("Content-Type", "application/json")],
+                               b'{"message": "Request Too Long"}', "body too large")
 
-    def _read_body(self) -> bytes | None:
-        if "chunked" in (self.headers.get("Transfer-Encoding") or "").lower():
-            chunks, total = [], 0
-            while True:
-                size = int(self.rfile.readline().split(b";")[0].strip() or b"0", 16)
-                if size == 0:
-                    while self.rfile.readline() not in (b"\r\n", b"\n", b""):
-                        pass
-                    return b"".join(chunks)
-                total += size
-                if total > MAX_BODY_BYTES:
-                    return None
-                chunks.append(self.rfile.read(size))
-                self.rfile.readline()
-        length = int(self.headers.get("Content-Length") or 0)
-        if length > MAX_BODY_BYTES:
-            return None
-        return self.rfile.read(length) if length > 0 else b""
-
-    def _serve(self) -> None:
-        started = time.perf_counter()
-        try:
-            body = self._read_body()
-        except ValueError:
-            self.send_error(400)
-            return
-        if body is None:
-            response = GatewayResponse(413, [("Content-Type", "application/json")],
-                                       b'{"message": "Request Too Long"}', "body too large")
-            self.close_connection = True
-        else:
-            response = self.plane.dispatch(self.route, GatewayRequest(
-                method=self.command, target=self.path, headers=list(self.headers.items()), body=body,
-                client_ip=self.client_address[0]))
-        self.send_response(response.status)
-        for name, value in response.headers:
-            self.send_header(name, value)
-        self.send_header("Content-Length", str(len(response.body)))
-        self.end_headers()
-        if self.command != "HEAD":
-            self.wfile.write(response.body)
+    def log_served(self, response: GatewayResponse, started: float) -> None:
         # Never the query (it may carry presigned credentials) or any header value.
         logger.info("dns %s %s %s %d %.1fms %s", self.route or "failover", self.command,
                     split_target(self.path)[0], response.status, (time.perf_counter() - started) * 1000,
                     response.note)
-
-    do_GET = do_POST = do_PUT = do_DELETE = do_PATCH = do_OPTIONS = do_HEAD = _serve
 
     def log_message(self, format: str, *args: Any) -> None:  # noqa: A002 - http.server's signature
         logger.debug("local DNS: " + format, *args)

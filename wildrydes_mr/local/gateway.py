@@ -35,19 +35,19 @@ import json
 import logging
 import os
 import re
-import socket
 import threading
 import time
 import uuid
 from collections.abc import Callable
 from dataclasses import dataclass, field
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from http.server import ThreadingHTTPServer
 from pathlib import Path
 from typing import Any
 from urllib.parse import parse_qsl, quote, unquote
 
 from . import lambda_worker
 from .credentials import CredentialStore, LocalCredential
+from .http_server import ConnectionSet, KeepAliveHandler
 from .sigv4_verify import SigV4Error, split_target, verify_request
 
 __all__ = ["GatewayRequest", "GatewayResponse", "LocalGateway"]
@@ -345,8 +345,7 @@ class LocalGateway:
         self._stopped = False
         self._inflight: dict[str, int] = {}
         self._inflight_lock = threading.Lock()
-        self._connections: set[socket.socket] = set()  # open client connections (keep-alive)
-        self._connections_lock = threading.Lock()
+        self._connections = ConnectionSet()  # open client connections (keep-alive)
         self._server: ThreadingHTTPServer | None = None
         self._thread: threading.Thread | None = None
 
@@ -368,7 +367,7 @@ class LocalGateway:
             return
         self._stopped = False
         self._client("apigateway")  # fail fast on a bad endpoint/credentials setup, before binding
-        handler_cls = type("_BoundHandler", (_Handler,), {"gateway": self})
+        handler_cls = type("_BoundHandler", (_Handler,), {"gateway": self, "connections": self._connections})
         self._server = ThreadingHTTPServer((self.host, self._port), handler_cls)
         self._server.daemon_threads = True
         self._thread = threading.Thread(
@@ -387,13 +386,7 @@ class LocalGateway:
             server.shutdown()
             server.server_close()
         # Keep-alive connections outlive serve_forever; close them so nothing is served after stop().
-        with self._connections_lock:
-            connections, self._connections = list(self._connections), set()
-        for connection in connections:
-            try:
-                connection.shutdown(socket.SHUT_RDWR)
-            except OSError:
-                pass
+        self._connections.close_all()
         if self._thread is not None:
             self._thread.join(5)
             self._thread = None
@@ -1086,82 +1079,26 @@ def _proxy_response(payload: str) -> GatewayResponse | None:
 # ------------------------------------------------------------------------------------------------- HTTP layer
 
 
-class _Handler(BaseHTTPRequestHandler):
-    protocol_version = "HTTP/1.1"  # keep-alive: a signed call costs one round trip, not a TCP handshake too
+class _Handler(KeepAliveHandler):
     server_version = "LocalApiGateway/1.0"
-    # Buffer the response and send it in one write (flushed by http.server after each request), with Nagle
-    # off: a header write followed by a body write would otherwise meet the client's delayed ACK (~40 ms a
-    # call).
-    wbufsize = -1
+    max_body_bytes = MAX_BODY_BYTES
     gateway: LocalGateway
 
-    timeout = 120  # an idle keep-alive connection is closed after this (and its thread ends)
-
-    def setup(self) -> None:
-        super().setup()
-        try:
-            self.connection.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
-        except OSError:
-            pass
-        with self.gateway._connections_lock:
-            self.gateway._connections.add(self.connection)
-
-    def finish(self) -> None:
-        with self.gateway._connections_lock:
-            self.gateway._connections.discard(self.connection)
-        try:
-            super().finish()
-        except OSError:
-            pass
-
-    def _read_body(self) -> bytes | None:
-        if "chunked" in (self.headers.get("Transfer-Encoding") or "").lower():
-            chunks = []
-            total = 0
-            while True:
-                size = int(self.rfile.readline().split(b";")[0].strip() or b"0", 16)
-                if size == 0:
-                    while self.rfile.readline() not in (b"\r\n", b"\n", b""):
-                        pass
-                    break
-                total += size
-                if total > MAX_BODY_BYTES:
-                    return None
-                chunks.append(self.rfile.read(size))
-                self.rfile.readline()
-            return b"".join(chunks)
-        length = int(self.headers.get("Content-Length") or 0)
-        if length > MAX_BODY_BYTES:
-            return None
-        return self.rfile.read(length) if length > 0 else b""
-
-    def _serve(self) -> None:
-        started = time.perf_counter()
-        try:
-            body = self._read_body()
-        except ValueError:
-            self.send_error(400)
-            return
-        if body is None:
-            response = _json_error(413, "Request Too Long", note="body too large")
-            self.close_connection = True
-        else:
-            response = self.gateway.handle(
-                GatewayRequest(
-                    method=self.command,
-                    target=self.path,
-                    headers=list(self.headers.items()),
-                    body=body,
-                    client_ip=self.client_address[0],
-                )
+    def respond(self, body: bytes) -> GatewayResponse:
+        return self.gateway.handle(
+            GatewayRequest(
+                method=self.command,
+                target=self.path,
+                headers=list(self.headers.items()),
+                body=body,
+                client_ip=self.client_address[0],
             )
-        self.send_response(response.status)
-        for name, value in response.headers:
-            self.send_header(name, value)
-        self.send_header("Content-Length", str(len(response.body)))
-        self.end_headers()
-        if self.command != "HEAD":
-            self.wfile.write(response.body)
+        )
+
+    def too_large(self) -> GatewayResponse:
+        return _json_error(413, "Request Too Long", note="body too large")
+
+    def log_served(self, response: GatewayResponse, started: float) -> None:
         # One line per request; never the query (it may carry presigned credentials) or any header value.
         logger.info(
             "%s %s %s %s %d %dB %.1fms %s rid=%s",
@@ -1175,8 +1112,6 @@ class _Handler(BaseHTTPRequestHandler):
             response.note,
             response.header("x-amzn-RequestId"),
         )
-
-    do_GET = do_POST = do_PUT = do_DELETE = do_PATCH = do_OPTIONS = do_HEAD = _serve
 
     def log_message(self, format: str, *args: Any) -> None:  # noqa: A002 - http.server's signature
         logger.debug("local API gateway: " + format, *args)
