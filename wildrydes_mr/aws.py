@@ -211,6 +211,17 @@ def is_not_found(exc: BaseException) -> bool:
                     "NoSuchHostedZone", "NoSuchHealthCheck", "NoSuchDistribution", "TableNotFoundException"}
 
 
+def none_if_missing(call: Callable[[], T]) -> T | None:
+    """`call()`, or None when AWS answers that what it reads does not exist (`is_not_found`); any other error
+    is raised."""
+    try:
+        return call()
+    except ClientError as exc:
+        if is_not_found(exc):
+            return None
+        raise
+
+
 def is_iam_propagation_error(exc: BaseException) -> bool:
     """Lambda rejects a role it cannot assume yet; IAM is eventually consistent and botocore does not retry it."""
     return (error_code(exc) == "InvalidParameterValueException"

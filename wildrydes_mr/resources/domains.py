@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from wildrydes_mr.aws import ClientError, is_emulator_gap, is_not_found
+from wildrydes_mr.aws import ClientError, is_emulator_gap, is_not_found, none_if_missing
 from wildrydes_mr.engine import Context, Resource
 
 NO_BASE_PATH = "(none)"
@@ -22,12 +22,7 @@ class DomainName(Resource):
         self.certificate_arn = certificate_arn
 
     def find(self, ctx: Context) -> dict[str, Any] | None:
-        try:
-            return ctx.aws.client("apigateway", self.region).get_domain_name(domainName=self.name)
-        except ClientError as exc:
-            if is_not_found(exc):
-                return None
-            raise
+        return none_if_missing(lambda: ctx.aws.client("apigateway", self.region).get_domain_name(domainName=self.name))
 
     def owner_tags(self, ctx: Context, live: dict[str, Any]) -> dict[str, str]:
         return live.get("tags") or {}

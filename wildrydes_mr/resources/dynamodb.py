@@ -6,7 +6,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from wildrydes_mr.aws import ClientError, error_code, is_not_found
+from wildrydes_mr.aws import ClientError, error_code, is_not_found, none_if_missing
 from wildrydes_mr.engine import Context, Resource
 from wildrydes_mr.errors import WildrydesError
 
@@ -23,12 +23,9 @@ class Table(Resource):
 
     def find(self, ctx: Context) -> dict[str, Any] | None:
         client = ctx.aws.client("dynamodb", self.region)
-        try:
-            table = client.describe_table(TableName=self.name)["Table"]
-        except ClientError as exc:
-            if is_not_found(exc):
-                return None
-            raise
+        table = none_if_missing(lambda: client.describe_table(TableName=self.name)["Table"])
+        if table is None:
+            return None
         if table.get("TableStatus") == "DELETING":
             # A table being deleted will be gone in a moment; creating a new one is the right action.
             ctx.aws.wait_until(lambda: self._gone(client), what=f"table {self.name} to finish deleting",
@@ -199,12 +196,9 @@ class Replica(Resource):
 
     def _emulated_replica(self, ctx: Context) -> dict[str, Any] | None:
         client = ctx.aws.client("dynamodb", self.region)
-        try:
-            table = client.describe_table(TableName=self.name)["Table"]
-        except ClientError as exc:
-            if is_not_found(exc):
-                return None
-            raise
+        table = none_if_missing(lambda: client.describe_table(TableName=self.name)["Table"])
+        if table is None:
+            return None
         tags = client.list_tags_of_resource(ResourceArn=table["TableArn"]).get("Tags", [])
         if {t["Key"]: t["Value"] for t in tags}.get(self.REPLICA_OF_TAG) != self.primary_region:
             return None

@@ -10,7 +10,7 @@ import json
 import urllib.parse
 from typing import Any
 
-from wildrydes_mr.aws import ClientError, is_not_found
+from wildrydes_mr.aws import none_if_missing
 from wildrydes_mr.engine import Context, Resource
 
 
@@ -51,18 +51,11 @@ class Role(Resource):
 
     def find(self, ctx: Context) -> dict[str, Any] | None:
         iam = ctx.aws.client("iam", self.region)
-        try:
-            role = iam.get_role(RoleName=self.name)["Role"]
-        except ClientError as exc:
-            if is_not_found(exc):
-                return None
-            raise
-        try:
-            role["_policy"] = iam.get_role_policy(RoleName=self.name, PolicyName=self.name)["PolicyDocument"]
-        except ClientError as exc:
-            if not is_not_found(exc):
-                raise
-            role["_policy"] = None
+        role = none_if_missing(lambda: iam.get_role(RoleName=self.name)["Role"])
+        if role is None:
+            return None
+        role["_policy"] = none_if_missing(
+            lambda: iam.get_role_policy(RoleName=self.name, PolicyName=self.name)["PolicyDocument"])
         return role
 
     def changes(self, ctx: Context, live: dict[str, Any]) -> list[str]:

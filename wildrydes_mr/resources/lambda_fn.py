@@ -9,7 +9,7 @@ from __future__ import annotations
 import json
 from typing import Any
 
-from wildrydes_mr.aws import ClientError, is_iam_propagation_error, is_not_found
+from wildrydes_mr.aws import is_iam_propagation_error, none_if_missing
 from wildrydes_mr.bundle import Bundle
 from wildrydes_mr.engine import Context, Resource
 
@@ -40,12 +40,7 @@ class Function(Resource):
                 "MemorySize": self.memory, "Environment": {"Variables": self.environment}}
 
     def find(self, ctx: Context) -> dict[str, Any] | None:
-        try:
-            return ctx.aws.client("lambda", self.region).get_function(FunctionName=self.name)
-        except ClientError as exc:
-            if is_not_found(exc):
-                return None
-            raise
+        return none_if_missing(lambda: ctx.aws.client("lambda", self.region).get_function(FunctionName=self.name))
 
     def changes(self, ctx: Context, live: dict[str, Any]) -> list[str]:
         config = live["Configuration"]
@@ -114,12 +109,10 @@ class InvokePermission(Resource):
         self.source_arn = source_arn
 
     def find(self, ctx: Context) -> dict[str, Any] | None:
-        try:
-            policy = ctx.aws.client("lambda", self.region).get_policy(FunctionName=self.name)["Policy"]
-        except ClientError as exc:
-            if is_not_found(exc):
-                return None
-            raise
+        lam = ctx.aws.client("lambda", self.region)
+        policy = none_if_missing(lambda: lam.get_policy(FunctionName=self.name)["Policy"])
+        if policy is None:
+            return None
         statements = json.loads(policy).get("Statement", [])
         return next((s for s in statements if s.get("Sid") == self.STATEMENT_ID), None)
 
