@@ -38,7 +38,7 @@ import re
 import threading
 import time
 import uuid
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from http.server import ThreadingHTTPServer
 from pathlib import Path
@@ -89,6 +89,16 @@ class GatewayResponse:
     def header(self, name: str) -> str | None:
         lname = name.lower()
         return next((v for k, v in self.headers if k.lower() == lname), None)
+
+
+def _items(call: Callable[..., dict[str, Any]], **kwargs: Any) -> Iterator[dict[str, Any]]:
+    """Every item of a paged API Gateway listing (`items`, continued by `position`), page after page."""
+    while True:
+        page = call(**kwargs)
+        yield from page.get("items", [])
+        if not page.get("position"):
+            return
+        kwargs["position"] = page["position"]
 
 
 def _json_error(status: int, message: str, error_type: str | None = None, note: str = "") -> GatewayResponse:
@@ -424,43 +434,38 @@ class LocalGateway:
             return client
         with self._clients_lock:
             if key not in self._clients:
-                import boto3
-                import botocore.session
-                from botocore.config import Config
-
-                # Ignore AWS_PROFILE & co: the local cloud must not depend on (or fail on) a person's profile.
-                core = botocore.session.Session(session_vars={"profile": (None, None, None, None)})
-                session = boto3.session.Session(
-                    aws_access_key_id=self.admin_credentials.access_key_id,
-                    aws_secret_access_key=self.admin_credentials.secret_access_key,
-                    aws_session_token=self.admin_credentials.session_token,
-                    region_name=region,
-                    botocore_session=core,
-                )
-                self._clients[key] = session.client(
+                self._clients[key] = self._new_client(
                     service,
-                    endpoint_url=self.aws_endpoint,
-                    config=Config(
-                        retries={"max_attempts": 3, "mode": "standard"},
-                        connect_timeout=5,
-                        read_timeout=30,
-                        max_pool_connections=32,
-                    ),
+                    region,
+                    retries={"max_attempts": 3, "mode": "standard"},
+                    connect_timeout=5,
+                    read_timeout=30,
+                    max_pool_connections=32,
                 )
             return self._clients[key]
+
+    def _new_client(self, service: str, region: str, **config: Any) -> Any:
+        """A moto client with the admin credentials and botocore Config(**config); called under _clients_lock."""
+        import boto3
+        import botocore.session
+        from botocore.config import Config
+
+        # Ignore AWS_PROFILE & co: the local cloud must not depend on (or fail on) a person's profile.
+        core = botocore.session.Session(session_vars={"profile": (None, None, None, None)})
+        session = boto3.session.Session(
+            aws_access_key_id=self.admin_credentials.access_key_id,
+            aws_secret_access_key=self.admin_credentials.secret_access_key,
+            aws_session_token=self.admin_credentials.session_token,
+            region_name=region,
+            botocore_session=core,
+        )
+        return session.client(service, endpoint_url=self.aws_endpoint, config=Config(**config))
 
     def _load_api(self, api_id: str) -> _ApiDefinition | None:
         client = self._client("apigateway")
         try:
             api = client.get_rest_api(restApiId=api_id)
-            resources: list[dict[str, Any]] = []
-            kwargs: dict[str, Any] = {"restApiId": api_id, "embed": ["methods"], "limit": 500}
-            while True:
-                page = client.get_resources(**kwargs)
-                resources.extend(page.get("items", []))
-                if not page.get("position"):
-                    break
-                kwargs["position"] = page["position"]
+            resources = list(_items(client.get_resources, restApiId=api_id, embed=["methods"], limit=500))
             gateway_responses = client.get_gateway_responses(restApiId=api_id).get("items", [])
         except client.exceptions.NotFoundException:
             return None
@@ -601,15 +606,9 @@ class LocalGateway:
         except client.exceptions.NotFoundException:
             return None
         mappings: list[dict[str, Any]] = []
-        kwargs: dict[str, Any] = {"domainName": domain, "limit": 500}
         single = self._single_attempt_client("apigateway")  # moto's 500 below is no error to retry
         try:
-            while True:
-                page = single.get_base_path_mappings(**kwargs)
-                mappings.extend(page.get("items", []))
-                if not page.get("position"):
-                    break
-                kwargs["position"] = page["position"]
+            mappings.extend(_items(single.get_base_path_mappings, domainName=domain, limit=500))
         except client.exceptions.NotFoundException:
             return None
         except ClientError as exc:
@@ -624,22 +623,8 @@ class LocalGateway:
         key = (f"{service}#single-attempt", self.region)
         with self._clients_lock:
             if key not in self._clients:
-                import boto3
-                import botocore.session
-                from botocore.config import Config
-
-                core = botocore.session.Session(session_vars={"profile": (None, None, None, None)})
-                session = boto3.session.Session(
-                    aws_access_key_id=self.admin_credentials.access_key_id,
-                    aws_secret_access_key=self.admin_credentials.secret_access_key,
-                    aws_session_token=self.admin_credentials.session_token,
-                    region_name=self.region,
-                    botocore_session=core,
-                )
-                self._clients[key] = session.client(
-                    service,
-                    endpoint_url=self.aws_endpoint,
-                    config=Config(retries={"total_max_attempts": 1}, connect_timeout=5, read_timeout=30),
+                self._clients[key] = self._new_client(
+                    service, self.region, retries={"total_max_attempts": 1}, connect_timeout=5, read_timeout=30
                 )
             return self._clients[key]
 
