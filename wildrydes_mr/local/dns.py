@@ -41,7 +41,8 @@ from dataclasses import dataclass, field
 from http.server import ThreadingHTTPServer
 from typing import Any
 
-from .gateway import MAX_BODY_BYTES, GatewayRequest, GatewayResponse, LocalGateway
+from .credentials import LocalCredential
+from .gateway import MAX_BODY_BYTES, GatewayRequest, GatewayResponse, LocalGateway, moto_client
 from .http_server import ConnectionSet, KeepAliveHandler
 from .sigv4_verify import split_target
 
@@ -232,7 +233,7 @@ class DnsPlane:
         self.host = host
         self.ttl_seconds = DEFAULT_ALIAS_TTL_S if ttl_seconds is None else float(ttl_seconds)
         self.probe_timeout = float(probe_timeout)
-        self._keys = (access_key_id, secret_access_key, session_token)
+        self._credential = LocalCredential(access_key_id, secret_access_key, session_token)
         self._clients: dict[tuple[str, str], Any] = {}
         self._clients_lock = threading.Lock()
 
@@ -390,25 +391,9 @@ class DnsPlane:
             return client
         with self._clients_lock:
             if key not in self._clients:
-                import boto3
-                import botocore.session
-                from botocore.config import Config
-
-                # Ignore AWS_PROFILE & co: the local cloud must not depend on a person's profile.
-                core = botocore.session.Session(session_vars={"profile": (None, None, None, None)})
-                session = boto3.session.Session(
-                    aws_access_key_id=self._keys[0],
-                    aws_secret_access_key=self._keys[1],
-                    aws_session_token=self._keys[2],
-                    region_name=region,
-                    botocore_session=core,
-                )
-                self._clients[key] = session.client(
-                    service,
-                    endpoint_url=self.aws_endpoint,
-                    config=Config(retries={"max_attempts": 2, "mode": "standard"}, connect_timeout=5,
-                                  read_timeout=15),
-                )
+                self._clients[key] = moto_client(self.aws_endpoint, self._credential, service, region,
+                                                 retries={"max_attempts": 2, "mode": "standard"}, connect_timeout=5,
+                                                 read_timeout=15)
             return self._clients[key]
 
     def _read_snapshot(self) -> _Snapshot:

@@ -91,6 +91,26 @@ class GatewayResponse:
         return next((v for k, v in self.headers if k.lower() == lname), None)
 
 
+def moto_client(endpoint: str, credential: LocalCredential, service: str, region: str, **config: Any) -> Any:
+    """A boto3 client for the moto server at `endpoint`, signing with `credential`, with botocore Config(**config).
+
+    AWS_PROFILE & co are ignored: the local cloud must not depend on (or fail on) a person's profile.
+    """
+    import boto3
+    import botocore.session
+    from botocore.config import Config
+
+    core = botocore.session.Session(session_vars={"profile": (None, None, None, None)})
+    session = boto3.session.Session(
+        aws_access_key_id=credential.access_key_id,
+        aws_secret_access_key=credential.secret_access_key,
+        aws_session_token=credential.session_token,
+        region_name=region,
+        botocore_session=core,
+    )
+    return session.client(service, endpoint_url=endpoint, config=Config(**config))
+
+
 def _items(call: Callable[..., dict[str, Any]], **kwargs: Any) -> Iterator[dict[str, Any]]:
     """Every item of a paged API Gateway listing (`items`, continued by `position`), page after page."""
     while True:
@@ -434,7 +454,9 @@ class LocalGateway:
             return client
         with self._clients_lock:
             if key not in self._clients:
-                self._clients[key] = self._new_client(
+                self._clients[key] = moto_client(
+                    self.aws_endpoint,
+                    self.admin_credentials,
                     service,
                     region,
                     retries={"max_attempts": 3, "mode": "standard"},
@@ -443,23 +465,6 @@ class LocalGateway:
                     max_pool_connections=32,
                 )
             return self._clients[key]
-
-    def _new_client(self, service: str, region: str, **config: Any) -> Any:
-        """A moto client with the admin credentials and botocore Config(**config); called under _clients_lock."""
-        import boto3
-        import botocore.session
-        from botocore.config import Config
-
-        # Ignore AWS_PROFILE & co: the local cloud must not depend on (or fail on) a person's profile.
-        core = botocore.session.Session(session_vars={"profile": (None, None, None, None)})
-        session = boto3.session.Session(
-            aws_access_key_id=self.admin_credentials.access_key_id,
-            aws_secret_access_key=self.admin_credentials.secret_access_key,
-            aws_session_token=self.admin_credentials.session_token,
-            region_name=region,
-            botocore_session=core,
-        )
-        return session.client(service, endpoint_url=self.aws_endpoint, config=Config(**config))
 
     def _load_api(self, api_id: str) -> _ApiDefinition | None:
         client = self._client("apigateway")
@@ -623,8 +628,14 @@ class LocalGateway:
         key = (f"{service}#single-attempt", self.region)
         with self._clients_lock:
             if key not in self._clients:
-                self._clients[key] = self._new_client(
-                    service, self.region, retries={"total_max_attempts": 1}, connect_timeout=5, read_timeout=30
+                self._clients[key] = moto_client(
+                    self.aws_endpoint,
+                    self.admin_credentials,
+                    service,
+                    self.region,
+                    retries={"total_max_attempts": 1},
+                    connect_timeout=5,
+                    read_timeout=30,
                 )
             return self._clients[key]
 
