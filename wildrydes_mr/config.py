@@ -109,6 +109,11 @@ class Config:
 
 # --- validation -------------------------------------------------------------------------------------------
 
+def _is_null(node: yaml.Node) -> bool:
+    """A YAML null (`~`, `null` or nothing after the colon)."""
+    return isinstance(node, yaml.ScalarNode) and node.tag == "tag:yaml.org,2002:null"
+
+
 class _Reader:
     """Walks the YAML node tree, turning each scalar into a typed value or a ConfigError with file:line."""
 
@@ -161,7 +166,7 @@ class _Reader:
 
     def mapping(self, node: yaml.Node | None, key: str, fields: dict[str, Callable], cls: type) -> Any:
         """Reads a mapping with exactly the known `fields` (each optional) into dataclass `cls`."""
-        if node is None or (isinstance(node, yaml.ScalarNode) and node.tag == "tag:yaml.org,2002:null"):
+        if node is None or _is_null(node):
             return cls()
         if not isinstance(node, yaml.MappingNode):
             raise self.fail(node, key or "(top level)", "a mapping")
@@ -230,7 +235,7 @@ def _labels_reader(reader: _Reader) -> Callable[[yaml.Node, str], dict[str, str]
     label = reader.string(DNS_LABEL, "a DNS label (a-z, 0-9, '-', at most 63 characters)")
 
     def read(node: yaml.Node, key: str) -> dict[str, str]:
-        if isinstance(node, yaml.ScalarNode) and node.tag == "tag:yaml.org,2002:null":
+        if _is_null(node):
             return {}
         if not isinstance(node, yaml.MappingNode):
             raise reader.fail(node, key, "a mapping of region to label")
@@ -266,8 +271,7 @@ def parse(text: str, source: str) -> Config:
         "site": lambda n, k: m(n, k, {"facebook_app_id": _facebook_reader(r), "https": r.choice(True, False)}, Site),
         "dns": lambda n, k: m(n, k, {
             "domain": _domain_reader(r),
-            "hosted_zone_id": lambda n2, k2: None if (isinstance(n2, yaml.ScalarNode)
-                                                      and n2.tag == "tag:yaml.org,2002:null")
+            "hosted_zone_id": lambda n2, k2: None if _is_null(n2)
             else r.string(HOSTED_ZONE_ID, "null or a hosted zone id such as Z0123456789ABC")(n2, k2),
             "labels": _labels_reader(r),
             "ttl": r.integer(1, 86400),
