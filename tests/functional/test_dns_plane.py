@@ -26,7 +26,6 @@ os.environ.setdefault("MOTO_ACM_VALIDATION_WAIT", "0")  # moto reads it when it 
 import boto3  # noqa: E402
 import pytest  # noqa: E402
 import requests  # noqa: E402
-from moto.server import ThreadedMotoServer  # noqa: E402
 
 from wildrydes_mr.local.credentials import CredentialStore, LocalCredential  # noqa: E402
 from wildrydes_mr.local.dns import DnsPlane, _Checker, _Record, _Snapshot  # noqa: E402
@@ -160,20 +159,10 @@ class World:
 
 
 @pytest.fixture(scope="module")
-def moto_endpoint():
-    werkzeug_log = logging.getLogger("werkzeug")
-    level = werkzeug_log.level
-    werkzeug_log.setLevel(logging.WARNING)  # moto's server logs every call at INFO
-    moto = ThreadedMotoServer(ip_address="127.0.0.1", port=0, verbose=False)
-    moto.start()
-    host, port = moto.get_host_and_port()
-    endpoint = f"http://{host}:{port}"
-    requests.post(f"{endpoint}/moto-api/config", json={"lambda": {"use_docker": False}}, timeout=10)
-    try:
-        yield endpoint
-    finally:
-        moto.stop()
-        werkzeug_log.setLevel(level)
+def moto_endpoint(moto_endpoint: str) -> str:
+    """The shared moto server (conftest), told to create Lambda functions without docker."""
+    requests.post(f"{moto_endpoint}/moto-api/config", json={"lambda": {"use_docker": False}}, timeout=10)
+    return moto_endpoint
 
 
 @pytest.fixture(scope="module")

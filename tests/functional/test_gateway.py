@@ -27,7 +27,6 @@ import requests
 from botocore.auth import SigV4Auth
 from botocore.awsrequest import AWSRequest
 from botocore.credentials import Credentials
-from moto.server import ThreadedMotoServer
 
 from wildrydes_mr.local.credentials import CredentialStore, LocalCredential
 from wildrydes_mr.local.gateway import (
@@ -296,18 +295,12 @@ def _build_api(endpoint: str, role_arn: str) -> str:
 
 
 @pytest.fixture(scope="module")
-def world(tmp_path_factory: pytest.TempPathFactory):
+def world(moto_endpoint: str, tmp_path_factory: pytest.TempPathFactory):
     src_dir = tmp_path_factory.mktemp("lambda_src")
     for name, code in HANDLERS.items():
         (src_dir / name).write_text(textwrap.dedent(code), encoding="utf-8")
 
-    werkzeug_log = logging.getLogger("werkzeug")
-    werkzeug_level = werkzeug_log.level
-    werkzeug_log.setLevel(logging.WARNING)  # moto's server logs every call at INFO
-    moto = ThreadedMotoServer(ip_address="127.0.0.1", port=0, verbose=False)
-    moto.start()
-    host, port = moto.get_host_and_port()
-    endpoint = f"http://{host}:{port}"
+    endpoint = moto_endpoint
     requests.post(f"{endpoint}/moto-api/config", json={"lambda": {"use_docker": False}}, timeout=10)
     iam = _client("iam", endpoint)
     role_arn = iam.create_role(
@@ -339,8 +332,6 @@ def world(tmp_path_factory: pytest.TempPathFactory):
         yield World(endpoint, gateway, api_id, src_dir)
     finally:
         gateway.stop()
-        moto.stop()
-        werkzeug_log.setLevel(werkzeug_level)
 
 
 def body_of(response: requests.Response) -> dict[str, Any]:

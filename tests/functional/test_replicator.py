@@ -24,7 +24,6 @@ os.environ.setdefault("AWS_ACCOUNT_ID_ENDPOINT_MODE", "disabled")
 
 import boto3  # noqa: E402
 import pytest  # noqa: E402
-from moto.server import ThreadedMotoServer  # noqa: E402
 
 from wildrydes_mr.local import replicator as replicator_module  # noqa: E402
 from wildrydes_mr.local.replicator import Replicator  # noqa: E402
@@ -100,21 +99,6 @@ def eventually(check: Callable[[], Any], timeout: float = 3.0, interval: float =
 
 def table_name() -> str:
     return f"rep-{uuid.uuid4().hex[:10]}"
-
-
-@pytest.fixture(scope="module")
-def moto_endpoint():
-    werkzeug_log = logging.getLogger("werkzeug")
-    level = werkzeug_log.level
-    werkzeug_log.setLevel(logging.WARNING)  # moto's server logs every call at INFO
-    server = ThreadedMotoServer(ip_address="127.0.0.1", port=0, verbose=False)
-    server.start()
-    host, port = server.get_host_and_port()
-    try:
-        yield f"http://{host}:{port}"
-    finally:
-        server.stop()
-        werkzeug_log.setLevel(level)
 
 
 @pytest.fixture(scope="module")
