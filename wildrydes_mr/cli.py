@@ -237,6 +237,11 @@ def demo(ctx: click.Context, tear_down: bool) -> None:
         from rich.console import Console
 
         console = Console()
+        ticket = result["created_ticket"]
+        console.print(f"signed POST /ticket created {ticket['id']} ({ticket['description']!r}), read back with a "
+                      f"signed GET; an unsigned GET got {result['unsigned_get_status']}")
+        for region, url in result["api_urls"].items():
+            console.print(f"[bold]API in {region}[/bold]: {url}")
         console.print(report.terminal_table(result["failover_report"]))
         console.print(f"failover report: {result['failover_report']['report_file']}")
         if tear_down:

@@ -32,6 +32,8 @@ def test_demo_then_status_then_drift(fast_cloud):
     with urllib.request.urlopen(demo["site_url"], timeout=10) as page:
         assert b"Wild Rydes" in page.read()
     assert demo["failover_url"].startswith("http://127.0.0.1:")
+    assert demo["read_back_signed"] is True and demo["unsigned_get_status"] == 403
+    assert demo["created_ticket"]["id"] and set(demo["api_urls"]) == {"eu-west-1", SECONDARY}
 
     status = wildrydes_json(workdir, "status", config=config)
     assert status["drift"] == []

@@ -16,6 +16,33 @@ STEPS = (("module 1: the API layer in the primary region", build_api),
          ("module 3: global table, the API in the second region, certificates, DNS failover", replicate))
 
 
+DEMO_TICKET = {"description": "My unicorn lost a horseshoe on the way to the airport.",
+               "assigned": "support-team", "priority": "high", "status": "open"}
+
+
+def signed_round_trip(ctx, api_url: str) -> dict[str, Any]:
+    """Creates a ticket with a SigV4-signed POST and reads it back with a signed GET; an unsigned GET must be
+    refused."""
+    from botocore.credentials import Credentials
+
+    from wildrydes_mr.apiclient import TicketsApi
+    from wildrydes_mr.errors import WildrydesError
+
+    endpoint = ctx.target.endpoint
+    api = TicketsApi(api_url, ctx.config.regions.primary,
+                     Credentials(endpoint.access_key_id, endpoint.secret_access_key))
+    created = api.create_ticket(DEMO_TICKET)
+    if created.status != 201:
+        raise WildrydesError(f"signed POST /ticket answered {created.status}: {created.body}")
+    listed = api.list_tickets(limit=10)
+    if listed.status != 200 or created.body["id"] not in [t["id"] for t in listed.body["tickets"]]:
+        raise WildrydesError(f"signed GET /ticket did not return the new ticket ({listed.status})")
+    unsigned = api.request("GET", "ticket", sign=False)
+    if unsigned.status != 403:
+        raise WildrydesError(f"an unsigned GET /ticket answered {unsigned.status}, not 403")
+    return {"created_ticket": created.body, "read_back_signed": True, "unsigned_get_status": unsigned.status}
+
+
 def run(options: session.Options, tear_down: bool = False) -> dict[str, Any]:
     if options.load_config().target != "local":
         raise UsageError("the demo runs on the local cloud only", hint="drop --target aws (or use target: local)")
@@ -24,11 +51,14 @@ def run(options: session.Options, tear_down: bool = False) -> dict[str, Any]:
         for title, module in STEPS:
             ctx.progress(title)
             results[module.MODULE] = module.run(ctx.for_module(module.MODULE))
+        ctx.progress("a signed create and list through the failover name")
+        signed = signed_round_trip(ctx, results[replicate.MODULE]["failover_url"])
         ctx.progress("module 4: game day — fault in the primary, measured failover and failback")
         report = test_failover.run(ctx.for_module(test_failover.MODULE))
         summary = {"site_url": results[build_ui.MODULE]["site_url"],
                    "failover_url": results[replicate.MODULE]["failover_url"],
                    "regional_urls": results[replicate.MODULE]["regional_urls"],
+                   "api_urls": results[replicate.MODULE]["api_urls"], **signed,
                    "failover_report": report}
         if tear_down:
             ctx.progress("module 5: cleanup")
