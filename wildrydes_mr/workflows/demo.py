@@ -31,6 +31,8 @@ def signed_round_trip(ctx, api_url: str) -> dict[str, Any]:
     endpoint = ctx.target.endpoint
     api = TicketsApi(api_url, ctx.config.regions.primary,
                      Credentials(endpoint.access_key_id, endpoint.secret_access_key))
+    # A name just created answers once the (local) DNS has read the new records.
+    ctx.aws.wait_until(lambda: api.health().status == 200, what=f"{api_url} to answer", timeout=60, interval=0.5)
     created = api.create_ticket(DEMO_TICKET)
     if created.status != 201:
         raise WildrydesError(f"signed POST /ticket answered {created.status}: {created.body}")
