@@ -1,25 +1,57 @@
-"""Benchmark: figures, not pass/fail. Runs on the local cloud it starts in a temporary directory.
+"""Benchmark of wildrydes on local clouds: figures, and each target met or missed with its ratio.
 
-    .venv/bin/python bench/bench.py [--output json] [--repeat N]
+Starts its local clouds in temporary directories; takes about two minutes on 2 cores.
 
-Phases: cold build-api, no-op re-run, cleanup (wall time, AWS calls mutating / read); `wildrydes --help`
-start-up next to `aws --version`; signed GET /ticket through the local gateway next to a direct get_item.
+    .venv/bin/python bench/bench.py [--output json] [--repeat N] [--deploys N] [--requests N]
+
+1. Cold full deploy (build-api, build-ui, replicate), its no-op re-run and cleanup: wall time and AWS calls
+   (mutating / read) per phase.
+2. The same cold deploy with the regions forced sequential (replicate.run(parallel=False)), each on a fresh local
+   cloud, alternating with concurrent ones: medians and the speed-up.
+3. `wildrydes --help` start-up next to `aws --version` (median of --repeat).
+4. Signed GET /ticket through the local gateway next to a direct DynamoDB get_item on the same moto server.
+5. test-failover on the local cloud with local.time_scale (default 0.1): RTO, RPO, detection next to the
+   predicted RTO, in scaled seconds and as real-time equivalents (/ time_scale).
+6. Simulated AWS latency (bench/simulated.py): the cold deploy again, concurrent and sequential, with a virtual
+   per-thread clock and the slow AWS operations answering "not ready" for as long as on AWS; replicate's
+   critical path against the longest single wait and the sum of all waits.
 """
 
 from __future__ import annotations
 
 import argparse
 import json
+import os
+import platform
 import shutil
 import statistics
 import subprocess
 import sys
 import tempfile
 import time
+from collections.abc import Iterator
+from contextlib import contextmanager
+from datetime import UTC, datetime
 from pathlib import Path
+from typing import Any
 
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
+sys.path.insert(0, str(ROOT / "bench"))
+
+REGIONS = ["eu-west-1", "ap-southeast-1"]
+PRIMARY = REGIONS[0]
+
+# Targets.
+NOOP_MUTATING_MAX = 0
+CONCURRENT_RATIO_MAX = 0.65
+STARTUP_SECONDS_MAX = 0.3
+STARTUP_RATIO_MAX = 0.5
+GATEWAY_RATIO_MAX = 2.0
+CRITICAL_PATH_RATIO_MAX = 1.1
+
+
+# --- helpers ------------------------------------------------------------------------------------------------
 
 
 def time_command(argv: list[str], repeat: int) -> float:
@@ -32,15 +64,59 @@ def time_command(argv: list[str], repeat: int) -> float:
     return statistics.median(samples)
 
 
-def run_phase(options, module_name: str, workflow) -> dict:
+@contextmanager
+def local_cloud(time_scale: float) -> Iterator[dict[str, Any]]:
+    """A fresh local cloud in a temporary directory, with a config whose local.time_scale is `time_scale`."""
+    from wildrydes_mr.local import cloud
+    from wildrydes_mr.session import Options
+
+    workdir = Path(tempfile.mkdtemp(prefix="wildrydes-bench-"))
+    config = workdir / "bench.yaml"
+    config.write_text(f"local: {{time_scale: {time_scale}}}\n", encoding="utf-8")
+    options = Options(config, workdir / "state.json", "local", "text", False)
+    try:
+        started = time.perf_counter()
+        running = cloud.up(workdir, REGIONS, time_scale)
+        yield {"workdir": workdir, "options": options, "cloud": running,
+               "up_seconds": round(time.perf_counter() - started, 3)}
+    finally:
+        cloud.down(workdir)
+        shutil.rmtree(workdir, ignore_errors=True)
+
+
+def run_phase(options, module: str, workflow, clock=None, waits=None, **kwargs) -> tuple[dict, dict]:
+    """One workflow run through session.run (the CLI's code path): wall time, AWS calls, and its result."""
     from wildrydes_mr import session
 
     started = time.perf_counter()
-    with session.run(options, module_name) as ctx:
+    with session.run(options, module, clock=clock) as ctx:
         ctx.reporter.quiet = True
-        workflow.run(ctx)
+        if waits is not None:
+            waits.install(ctx.aws)
+        virtual_start = clock.monotonic() if clock is not None else None
+        result = workflow.run(ctx, **kwargs)
         calls = ctx.aws.calls.snapshot()
-    return {"seconds": round(time.perf_counter() - started, 3), **calls}
+        figures: dict[str, Any] = {"seconds": round(time.perf_counter() - started, 3), **calls}
+        if clock is not None:
+            virtual_end = clock.monotonic()
+            figures.update(virtual_start=virtual_start, virtual_end=virtual_end,
+                           virtual_seconds=round(virtual_end - virtual_start, 1))
+    return figures, result
+
+
+def deploy(options, parallel: bool = True, clock=None, waits=None, label: str = "cold") -> dict[str, dict]:
+    """build-api, build-ui, replicate (each its own command run, as from the CLI); figures per phase + total."""
+    from wildrydes_mr.workflows import build_api, build_ui, replicate
+
+    phases = {}
+    for module, workflow, kwargs in (("build-api", build_api, {}), ("build-ui", build_ui, {}),
+                                     ("replicate", replicate, {"parallel": parallel})):
+        phases[f"{label} {module}"], _ = run_phase(options, module, workflow, clock, waits, **kwargs)
+    total = {key: round(sum(p[key] for p in phases.values()), 3) for key in ("seconds", "mutating", "read")}
+    if clock is not None:
+        total["virtual_seconds"] = round(sum(p["virtual_seconds"] for p in phases.values()), 1)
+    phases[f"{label} full deploy (total)"] = total
+    return phases
 
 
 def latency(samples: list[float]) -> dict:
@@ -60,20 +136,329 @@ def gateway_figures(api_url: str, region: str, endpoint: str, count: int) -> dic
     api = TicketsApi(api_url, region, Credentials(LOCAL_ACCESS_KEY_ID, LOCAL_SECRET_ACCESS_KEY))
     ticket = api.create_ticket({"description": "benchmark ticket body", "assigned": "bench", "priority": "low",
                                 "status": "open"}).body
-    gateway = []
-    for _ in range(count):
-        started = time.perf_counter()
-        response = api.list_tickets(limit=10)
-        gateway.append(time.perf_counter() - started)
-        assert response.status == 200, response.body
     ddb = boto3.client("dynamodb", region_name=region, endpoint_url=endpoint,
                        aws_access_key_id=LOCAL_ACCESS_KEY_ID, aws_secret_access_key=LOCAL_SECRET_ACCESS_KEY)
-    direct = []
-    for _ in range(count):
-        started = time.perf_counter()
+
+    def list_through_gateway() -> None:
+        response = api.list_tickets(limit=10)
+        assert response.status == 200, response.body
+
+    def get_item() -> None:
         ddb.get_item(TableName="SXRTickets", Key={"id": {"S": ticket["id"]}})
-        direct.append(time.perf_counter() - started)
-    return {"gateway_signed_get_ticket": latency(gateway), "direct_get_item": latency(direct)}
+
+    def query() -> None:  # what the list handler itself asks moto for (for comparison; not the target's floor)
+        ddb.query(TableName="SXRTickets", IndexName="byCreatedOn", KeyConditionExpression="#k = :k",
+                  ExpressionAttributeNames={"#k": "kind"}, ExpressionAttributeValues={":k": {"S": "ticket"}},
+                  ScanIndexForward=False, Limit=10)
+
+    for _ in range(5):  # warm-up (the gateway starts the list function's worker on its first request)
+        list_through_gateway(), get_item(), query()
+    # Interleaved, so that the three see the same machine load.
+    gateway, direct, queries = [], [], []
+    for _ in range(count):
+        for call, samples in ((list_through_gateway, gateway), (get_item, direct), (query, queries)):
+            started = time.perf_counter()
+            call()
+            samples.append(time.perf_counter() - started)
+    return {"gateway_signed_get_ticket": latency(gateway), "direct_get_item": latency(direct),
+            "direct_query_limit_10": latency(queries)}
+
+
+def failover_figures(options, workdir: Path, time_scale: float) -> dict:
+    from wildrydes_mr.errors import WildrydesError
+    from wildrydes_mr.workflows import test_failover
+
+    started = time.perf_counter()
+    try:
+        _, report = run_phase(options, test_failover.MODULE, test_failover, report_dir=workdir / "reports")
+    except WildrydesError as exc:
+        return {"error": exc.message, "seconds": round(time.perf_counter() - started, 1)}
+    figures: dict[str, Any] = {"time_scale": time_scale, "seconds": round(time.perf_counter() - started, 1),
+                               "passed": report["passed"], "served_by": report["served_by"],
+                               "writes": report["writes"], "problems": report["problems"]}
+    for key in ("rto_seconds", "rpo_seconds", "detection_seconds", "dns_seconds", "failback_seconds",
+                "predicted_rto_seconds"):
+        value = report.get(key)
+        figures[key] = value
+        figures[f"{key.removesuffix('_seconds')}_real_equivalent_seconds"] = (
+            None if value is None else round(value / time_scale, 1))
+    figures["objectives"] = report["objectives"]
+    return figures
+
+
+# --- the parts --------------------------------------------------------------------------------------------
+
+
+def main_run(args) -> dict:
+    """Items 1, 4, 5 on one local cloud: cold deploy, no-op re-run, gateway latency, failover, cleanup."""
+    from wildrydes_mr.workflows import build_api, build_ui, cleanup, replicate
+
+    out: dict[str, Any] = {}
+    with local_cloud(args.time_scale) as env:
+        options, workdir = env["options"], env["workdir"]
+        phases: dict[str, dict] = {"local up": {"seconds": env["up_seconds"]}}
+        phases.update(deploy(options))
+        noop = {}
+        for module, workflow in (("build-api", build_api), ("build-ui", build_ui), ("replicate", replicate)):
+            noop[f"no-op {module}"], _ = run_phase(options, module, workflow)
+        noop["no-op full re-run (total)"] = {key: round(sum(p[key] for p in noop.values()), 3)
+                                             for key in ("seconds", "mutating", "read")}
+        phases.update(noop)
+        state = json.loads((workdir / "state.json").read_text())
+        api = next(r for r in state["resources"].values() if r["kind"] == "rest-api" and r["region"] == PRIMARY)
+        out["latency"] = gateway_figures(api["url"], PRIMARY, env["cloud"].aws_endpoint, args.requests)
+        out["failover"] = failover_figures(options, workdir, args.time_scale)
+        phases["cleanup"], result = run_phase(options, "cleanup", cleanup)
+        phases["cleanup"]["left"] = len(result["remaining"])
+    out["phases"] = phases
+    return out
+
+
+def comparison_runs(args) -> dict:
+    """Item 2: cold deploys on fresh local clouds, concurrent and sequential alternating; medians."""
+    samples: dict[str, list[dict]] = {"concurrent": [], "sequential": []}
+    for round_number in range(args.deploys):
+        order = (True, False) if round_number % 2 else (False, True)
+        for parallel in order:
+            with local_cloud(args.time_scale) as env:
+                phases = deploy(env["options"], parallel=parallel)
+            samples["concurrent" if parallel else "sequential"].append(
+                {"replicate": phases["cold replicate"]["seconds"],
+                 "full deploy": phases["cold full deploy (total)"]["seconds"]})
+    medians = {mode: {part: round(statistics.median(s[part] for s in runs), 3)
+                      for part in ("replicate", "full deploy")} for mode, runs in samples.items()}
+    return {"runs_each": args.deploys, "samples": samples, "median": medians,
+            "ratio": {part: round(medians["concurrent"][part] / medians["sequential"][part], 3)
+                      for part in ("replicate", "full deploy")}}
+
+
+def simulated_runs(args) -> dict:
+    """Item 6: the cold deploy under simulated AWS latency, concurrent then sequential."""
+    import simulated
+
+    out: dict[str, Any] = {"durations_s": dict(simulated.DURATIONS)}
+    for mode, parallel in (("concurrent", True), ("sequential", False)):
+        clock = simulated.SimulatedClock()
+        waits = simulated.SimulatedWaits(clock)
+        with local_cloud(args.time_scale) as env:
+            phases = deploy(env["options"], parallel=parallel, clock=clock, waits=waits, label="simulated")
+        rep = phases["simulated replicate"]
+        start, end = rep["virtual_start"], rep["virtual_end"]
+        summary = waits.summary(start, end)
+        threads = simulated.timelines(clock, start, end)
+        workers = [t for t in threads if t["thread"] != "main"]
+        slowest = max((t["elapsed_s"] for t in workers), default=0.0)
+        critical = rep["virtual_seconds"]
+        out[mode] = {
+            "phases_virtual_s": {name: p["virtual_seconds"] for name, p in phases.items()},
+            "phases_wall_s": {name: p["seconds"] for name, p in phases.items()},
+            "replicate": {
+                "critical_path_s": critical,
+                "slowest_region_thread_s": slowest,
+                "sequential_parts_s": round(critical - slowest, 1) if workers else critical,
+                "sum_of_waits_s": summary["sum_of_waits_s"],
+                "longest_wait_s": summary["longest_wait_s"],
+                "longest_wait": summary["longest_wait"],
+                "critical_path_over_longest": round(critical / summary["longest_wait_s"], 3),
+                "threads": threads,
+                "operations": summary["operations"],
+            },
+        }
+    out["ratio"] = {
+        "replicate": round(out["concurrent"]["replicate"]["critical_path_s"]
+                           / out["sequential"]["replicate"]["critical_path_s"], 3),
+        "full deploy": round(out["concurrent"]["phases_virtual_s"]["simulated full deploy (total)"]
+                             / out["sequential"]["phases_virtual_s"]["simulated full deploy (total)"], 3)}
+    return out
+
+
+def startup(args) -> dict:
+    wildrydes = str(Path(sys.executable).with_name("wildrydes"))
+    figures = {"wildrydes --help": round(time_command([wildrydes, "--help"], args.repeat), 3)}
+    aws_cli = shutil.which("aws", path=str(Path(sys.executable).parent)) or shutil.which("aws")
+    if aws_cli:
+        figures["aws --version"] = round(time_command([aws_cli, "--version"], args.repeat), 3)
+    return figures
+
+
+# --- targets and output -----------------------------------------------------------------------------------
+
+
+def target(name: str, measured: str, limit: str, ratio: float | None, met: bool) -> dict:
+    return {"target": name, "measured": measured, "limit": limit,
+            "ratio": None if ratio is None else round(ratio, 3), "met": met}
+
+
+def targets(results: dict) -> list[dict]:
+    rows = []
+    phases = results["phases"]
+    noop = phases["no-op full re-run (total)"]["mutating"]
+    rows.append(target("no-op re-run of build-api, build-ui, replicate: mutating calls", str(noop),
+                       f"= {NOOP_MUTATING_MAX}", None, noop <= NOOP_MUTATING_MAX))
+    comparison = results["comparison"]
+    for part in ("replicate", "full deploy"):
+        ratio = comparison["ratio"][part]
+        rows.append(target(f"local cloud, cold {part}: concurrent / sequential wall time",
+                           f"{comparison['median']['concurrent'][part]:.2f} s / "
+                           f"{comparison['median']['sequential'][part]:.2f} s",
+                           f"≤ {CONCURRENT_RATIO_MAX}×", ratio, ratio <= CONCURRENT_RATIO_MAX))
+    sim = results["simulated"]
+    for part in ("replicate", "full deploy"):
+        ratio = sim["ratio"][part]
+        if part == "replicate":
+            measured = (f"{sim['concurrent']['replicate']['critical_path_s']:.0f} s / "
+                        f"{sim['sequential']['replicate']['critical_path_s']:.0f} s")
+        else:
+            key = "simulated full deploy (total)"
+            measured = (f"{sim['concurrent']['phases_virtual_s'][key]:.0f} s / "
+                        f"{sim['sequential']['phases_virtual_s'][key]:.0f} s")
+        rows.append(target(f"simulated AWS latency, cold {part}: concurrent / sequential", measured,
+                           f"≤ {CONCURRENT_RATIO_MAX}×", ratio, ratio <= CONCURRENT_RATIO_MAX))
+    replicate = sim["concurrent"]["replicate"]
+    ratio = replicate["critical_path_over_longest"]
+    rows.append(target("simulated replicate critical path / longest single wait",
+                       f"{replicate['critical_path_s']:.0f} s / {replicate['longest_wait_s']:.0f} s",
+                       f"≤ {CRITICAL_PATH_RATIO_MAX}×", ratio, ratio <= CRITICAL_PATH_RATIO_MAX))
+    start = results["startup"]
+    help_s = start["wildrydes --help"]
+    rows.append(target("`wildrydes --help` start-up", f"{help_s:.3f} s", f"≤ {STARTUP_SECONDS_MAX} s",
+                       help_s / STARTUP_SECONDS_MAX, help_s <= STARTUP_SECONDS_MAX))
+    if "aws --version" in start:
+        ratio = help_s / start["aws --version"]
+        rows.append(target("`wildrydes --help` / `aws --version`", f"{help_s:.3f} s / {start['aws --version']:.3f} s",
+                           f"≤ {STARTUP_RATIO_MAX}×", ratio, ratio <= STARTUP_RATIO_MAX))
+    lat = results["latency"]
+    gateway, direct = lat["gateway_signed_get_ticket"]["p50_ms"], lat["direct_get_item"]["p50_ms"]
+    ratio = gateway / direct
+    rows.append(target("gateway signed GET /ticket p50 / direct get_item p50", f"{gateway} ms / {direct} ms",
+                       f"≤ {GATEWAY_RATIO_MAX}×", ratio, ratio <= GATEWAY_RATIO_MAX))
+    failover = results["failover"]
+    if "error" in failover:
+        rows.append(target("local failover", failover["error"], "runs", None, False))
+    else:
+        rto, predicted = failover["rto_seconds"], failover["predicted_rto_seconds"]
+        if rto is None:
+            rows.append(target("local failover: measured RTO / predicted RTO", "no failover", "≤ 1×", None, False))
+        else:
+            rows.append(target("local failover: measured RTO / predicted RTO (scaled)",
+                               f"{rto:.2f} s / {predicted:.2f} s", "≤ 1×", rto / predicted, rto <= predicted))
+        rows.append(target("local failover: test-failover's own verdict (RTO, RPO within objectives, "
+                           "served before/during/after)", "passed" if failover["passed"] else "failed",
+                           "passed", None, bool(failover["passed"])))
+    return rows
+
+
+def git_commit() -> str:
+    try:
+        commit = subprocess.run(["git", "rev-parse", "--short", "HEAD"], cwd=ROOT, capture_output=True, text=True,
+                                check=True).stdout.strip()
+        dirty = subprocess.run(["git", "status", "--porcelain", "--untracked-files=no"], cwd=ROOT,
+                               capture_output=True, text=True, check=True).stdout.strip()
+    except (OSError, subprocess.CalledProcessError):
+        return "unknown"
+    return commit + (" + uncommitted changes" if dirty else "")
+
+
+def environment() -> dict:
+    from importlib.metadata import version
+
+    return {"commit": git_commit(), "date": datetime.now(UTC).strftime("%Y-%m-%d %H:%M UTC"),
+            "python": platform.python_version(),
+            "machine": f"{platform.machine()}, {os.cpu_count()} cores, {platform.system()}",
+            "moto": version("moto"), "boto3": version("boto3"), "awscli": version("awscli"),
+            "load_average_at_start": [round(x, 2) for x in os.getloadavg()]}
+
+
+def print_text(results: dict) -> None:
+    from rich.console import Console
+    from rich.table import Table
+
+    console = Console(width=max(Console().width, 140))
+    env = results["environment"]
+    console.print(f"wildrydes benchmark — {env['date']}, commit {env['commit']}, {env['machine']}, "
+                  f"Python {env['python']}, "
+                  f"moto {env['moto']}, boto3 {env['boto3']}, load average at start "
+                  f"{'/'.join(map(str, env['load_average_at_start']))}; total {results['bench_seconds']:.0f} s")
+
+    table = Table(title="1. Local cloud: cold deploy, no-op re-run, cleanup")
+    for column in ("phase", "wall s", "mutating calls", "read calls"):
+        table.add_column(column, justify="right" if column != "phase" else "left")
+    for name, phase in results["phases"].items():
+        table.add_row(name, f"{phase['seconds']:.3f}", str(phase.get("mutating", "")), str(phase.get("read", "")))
+    console.print(table)
+
+    comparison = results["comparison"]
+    table = Table(title=f"2. Cold deploy, concurrent vs sequential regions (local cloud, median of "
+                        f"{comparison['runs_each']} fresh clouds each)")
+    for column in ("part", "concurrent s", "sequential s", "ratio"):
+        table.add_column(column)
+    for part in ("replicate", "full deploy"):
+        table.add_row(part, f"{comparison['median']['concurrent'][part]:.3f}",
+                      f"{comparison['median']['sequential'][part]:.3f}", f"{comparison['ratio'][part]:.2f}×")
+    console.print(table)
+
+    table = Table(title="3. Start-up (median)")
+    table.add_column("command")
+    table.add_column("seconds")
+    for name, seconds in results["startup"].items():
+        table.add_row(name, f"{seconds:.3f}")
+    console.print(table)
+
+    table = Table(title="4. Latency, sequential requests")
+    for column in ("request", "p50 ms", "p99 ms", "req/s"):
+        table.add_column(column)
+    for name, figures in results["latency"].items():
+        table.add_row(name, str(figures["p50_ms"]), str(figures["p99_ms"]), str(figures["per_second"]))
+    console.print(table)
+
+    failover = results["failover"]
+    table = Table(title=f"5. Local failover (test-failover, outage, local.time_scale {failover.get('time_scale')})")
+    for column in ("figure", "scaled s", "real-time equivalent s"):
+        table.add_column(column)
+    if "error" in failover:
+        table.add_row("error", failover["error"], "")
+    else:
+        for key in ("detection", "dns", "rto", "predicted_rto", "rpo", "failback"):
+            value = failover[f"{key}_seconds"]
+            table.add_row(key.replace("_", " "), "—" if value is None else f"{value:.2f}",
+                          "—" if value is None else f"{failover[f'{key}_real_equivalent_seconds']:.1f}")
+        table.add_row("passed / served by", str(failover["passed"]),
+                      " → ".join(str(v) for v in failover["served_by"].values()))
+    console.print(table)
+
+    sim = results["simulated"]
+    table = Table(title="6. Simulated AWS latency (virtual seconds)",
+                  caption="simulated waits: " + ", ".join(f"{k} {v:.0f} s" for k, v in sim["durations_s"].items()))
+    for column in ("phase", "concurrent s", "sequential s"):
+        table.add_column(column)
+    for name in sim["concurrent"]["phases_virtual_s"]:
+        table.add_row(name, f"{sim['concurrent']['phases_virtual_s'][name]:.0f}",
+                      f"{sim['sequential']['phases_virtual_s'][name]:.0f}")
+    replicate = sim["concurrent"]["replicate"]
+    table.add_row("replicate: slowest region thread", f"{replicate['slowest_region_thread_s']:.0f}", "")
+    table.add_row("replicate: sequential parts", f"{replicate['sequential_parts_s']:.0f}", "")
+    table.add_row("replicate: sum of all simulated waits", f"{replicate['sum_of_waits_s']:.0f}",
+                  f"{sim['sequential']['replicate']['sum_of_waits_s']:.0f}")
+    table.add_row(f"replicate: longest single wait ({replicate['longest_wait']})",
+                  f"{replicate['longest_wait_s']:.0f}", "")
+    console.print(table)
+
+    table = Table(title="6b. Simulated concurrent replicate: where each thread's virtual time went")
+    for column in ("thread", "from s", "to s", "waits (from–to s: on)"):
+        table.add_column(column)
+    for thread in replicate["threads"]:
+        waits = "; ".join(f"{w['from_s']:.0f}–{w['to_s']:.0f}: {w['on']}" for w in thread["waits"])
+        table.add_row(thread["thread"], f"{thread['start_s']:.0f}", f"{thread['end_s']:.0f}", waits or "—")
+    console.print(table)
+
+    table = Table(title="Targets")
+    for column in ("target", "measured", "limit", "ratio", "result"):
+        table.add_column(column)
+    for row in results["targets"]:
+        table.add_row(row["target"], row["measured"], row["limit"],
+                      "" if row["ratio"] is None else f"{row['ratio']:.2f}",
+                      "[green]met[/green]" if row["met"] else "[red]MISSED[/red]")
+    console.print(table)
 
 
 def main() -> None:
@@ -81,52 +466,22 @@ def main() -> None:
     parser.add_argument("--output", choices=["text", "json"], default="text")
     parser.add_argument("--repeat", type=int, default=10, help="samples for start-up timings")
     parser.add_argument("--requests", type=int, default=200, help="requests for the gateway latency")
+    parser.add_argument("--deploys", type=int, default=5, help="cold deploys per mode for the concurrency ratio")
+    parser.add_argument("--time-scale", type=float, default=0.1, help="local.time_scale of the local clouds")
     args = parser.parse_args()
 
-    from wildrydes_mr.local import cloud
-    from wildrydes_mr.session import Options
-    from wildrydes_mr.workflows import build_api, cleanup
-
-    results: dict = {"phases": {}}
-    workdir = Path(tempfile.mkdtemp(prefix="wildrydes-bench-"))
-    options = Options(ROOT / "config" / "wildrydes.yaml", workdir / "state.json", "local", "text", False)
-    try:
-        started = time.perf_counter()
-        running = cloud.up(workdir, ["eu-west-1", "ap-southeast-1"])
-        results["phases"]["local up"] = {"seconds": round(time.perf_counter() - started, 3)}
-        results["phases"]["cold build-api"] = run_phase(options, "build-api", build_api)
-        results["phases"]["no-op build-api"] = run_phase(options, "build-api", build_api)
-        state = json.loads((workdir / "state.json").read_text())
-        api = next(r for r in state["resources"].values() if r["kind"] == "rest-api")
-        results["latency"] = gateway_figures(api["url"], "eu-west-1", running.aws_endpoint, args.requests)
-        results["phases"]["cleanup"] = run_phase(options, "cleanup", cleanup)
-    finally:
-        cloud.down(workdir)
-        shutil.rmtree(workdir, ignore_errors=True)
-
-    wildrydes = str(Path(sys.executable).with_name("wildrydes"))
-    results["startup"] = {"wildrydes --help": round(time_command([wildrydes, "--help"], args.repeat), 3)}
-    aws_cli = shutil.which("aws", path=str(Path(sys.executable).parent)) or shutil.which("aws")
-    if aws_cli:
-        results["startup"]["aws --version"] = round(time_command([aws_cli, "--version"], args.repeat), 3)
-
+    started = time.perf_counter()
+    results: dict[str, Any] = {"environment": environment()}
+    results.update(main_run(args))
+    results["comparison"] = comparison_runs(args)
+    results["simulated"] = simulated_runs(args)
+    results["startup"] = startup(args)
+    results["targets"] = targets(results)
+    results["bench_seconds"] = round(time.perf_counter() - started, 1)
     if args.output == "json":
-        print(json.dumps(results, indent=2))
-        return
-    from rich.console import Console
-    from rich.table import Table
-
-    table = Table(title="wildrydes benchmark (local cloud)")
-    for column in ("phase", "seconds", "mutating calls", "read calls"):
-        table.add_column(column)
-    for name, phase in results["phases"].items():
-        table.add_row(name, f"{phase['seconds']:.3f}", str(phase.get("mutating", "")), str(phase.get("read", "")))
-    for name, seconds in results["startup"].items():
-        table.add_row(name, f"{seconds:.3f}", "", "")
-    for name, figures in results["latency"].items():
-        table.add_row(f"{name} p50/p99 ms, req/s", f"{figures['p50_ms']} / {figures['p99_ms']}",
-                      f"{figures['per_second']} req/s", "")
-    Console().print(table)
+        print(json.dumps(results, indent=2, default=str))
+    else:
+        print_text(results)
 
 
 if __name__ == "__main__":
