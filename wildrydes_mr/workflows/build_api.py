@@ -80,15 +80,19 @@ def regional_resources(ctx: Context, region: str) -> tuple[list[Resource], RestA
     code = bundle.build()
     resources: list[Resource] = [Table(region, ctx.config.api.table)] if region == ctx.config.regions.primary else []
     routes = []
+    functions: list[Resource] = []
+    # Every role before any function: IAM propagates roles in parallel, so the functions wait for it once,
+    # not once each.
     for spec in FUNCTIONS:
         name = function_name(ctx, spec)
         role_name = f"{name}-{region}"
         resources.append(LogGroup(region, f"/aws/lambda/{name}"))
         resources.append(Role(region, role_name, lambda_trust_policy(), _function_policy(ctx, region, spec),
                               description=f"Wild Rydes {spec.short_name} function in {region}"))
-        resources.append(Function(region, name, spec.handler, role_arn(ctx, region, role_name),
+        functions.append(Function(region, name, spec.handler, role_arn(ctx, region, role_name),
                                   function_environment(ctx), code))
         routes.append(Route(spec.path, spec.method, spec.authorization, function_arn(ctx, region, name)))
+    resources += functions
     api = RestApi(region, api_name(ctx), ctx.config.api.stage, routes, allowed_origin(ctx))
     return resources + [api], api
 

@@ -70,11 +70,8 @@ def replicate_region(ctx: Context, region: str, zone_id: str) -> dict[str, Any]:
         config.dns.health_check.failure_threshold))
     converge_one(ctx, route53.RecordSet(zone_id, {"Name": own_domain, "Type": "A",
                                                   "AliasTarget": _alias(names[own_domain])}))
-    if replica is not None:
-        # The replica has been building while everything above ran; only now is its end awaited.
-        replica.wait_active(ctx)
     return {"api_domain": names[api_domain], "health_check_id": check.get("id", PLACEHOLDER),
-            "api_url": api.get("api_url")}
+            "api_url": api.get("api_url"), "replica": replica}
 
 
 def run(ctx: Context, parallel: bool = True) -> dict[str, Any]:
@@ -94,7 +91,10 @@ def run(ctx: Context, parallel: bool = True) -> dict[str, Any]:
         "AliasTarget": _alias(regions[region]["api_domain"])})
         for role, region in (("PRIMARY", primary), ("SECONDARY", secondary))])
     if not ctx.dry_run:
-        route53.wait_in_sync(ctx)
+        # The replica has been building while everything above ran, and the records propagating: only now
+        # are their ends awaited, together.
+        in_parallel({"replica": lambda: [r["replica"].wait_active(ctx) for r in regions.values() if r["replica"]],
+                     "dns": lambda: route53.wait_in_sync(ctx)}, parallel=parallel)
     for retired in ctx.outputs.pop("retired_health_checks", []):
         if not ctx.dry_run:
             route53.delete_health_check(ctx, {"id": retired})
