@@ -23,14 +23,10 @@ DEMO_TICKET = {"description": "My unicorn lost a horseshoe on the way to the air
 def signed_round_trip(ctx, api_url: str) -> dict[str, Any]:
     """Creates a ticket with a SigV4-signed POST and reads it back with a signed GET; an unsigned GET must be
     refused."""
-    from botocore.credentials import Credentials
-
     from wildrydes_mr.apiclient import TicketsApi
     from wildrydes_mr.errors import WildrydesError
 
-    endpoint = ctx.target.endpoint
-    api = TicketsApi(api_url, ctx.config.regions.primary,
-                     Credentials(endpoint.access_key_id, endpoint.secret_access_key))
+    api = TicketsApi(api_url, ctx.config.regions.primary, test_failover.signing_credentials(ctx))
     # A name just created answers once the (local) DNS has read the new records.
     ctx.aws.wait_until(lambda: api.health().status == 200, what=f"{api_url} to answer", timeout=60, interval=0.5)
     created = api.create_ticket(DEMO_TICKET)

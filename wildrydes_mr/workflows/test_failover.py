@@ -54,7 +54,8 @@ def observer(ctx: Context) -> Observer:
     return AwsObserver(ctx.aws, route53.zone_id_only(zone_id), name, checks, api_domains)
 
 
-def _credentials(ctx: Context) -> Any:
+def signing_credentials(ctx: Context) -> Any:
+    """Credentials to sign API calls with: the local cloud's keys, or the caller's own on AWS."""
     from botocore.credentials import Credentials
 
     endpoint = ctx.target.endpoint
@@ -100,7 +101,7 @@ def run(ctx: Context, fault: str = faults.OUTAGE, report_dir: Path | None = None
     scale = ctx.config.local.time_scale if ctx.target.is_local else 1.0
     prediction = {k: v * scale for k, v in predicted_failover(ctx.config).items()}
     bound = prediction["predicted_rto_seconds"] * 2 + 30 * scale + 10
-    credentials = _credentials(ctx)
+    credentials = signing_credentials(ctx)
     gameday = GameDay(failover_url, (primary, secondary), credentials, observer(ctx),
                       probe_interval=max(0.1, 1.0 * scale), write_rate=WRITES_PER_SECOND / max(scale, 0.25))
     problems: list[str] = []
