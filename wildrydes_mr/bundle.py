@@ -18,6 +18,7 @@ FIXED_TIMESTAMP = (1980, 1, 1, 0, 0, 0)
 
 
 def lambda_src_dir() -> Path:
+    """The Lambda handlers: lambda_src/ next to the package (packaged here, run by the local gateway)."""
     return Path(__file__).resolve().parents[1] / "lambda_src"
 
 

@@ -105,9 +105,6 @@ class Resource:
         kinds found by tag already (or without tags). A found resource without our tag is never adopted."""
         return None
 
-    def describe(self) -> str:
-        return f"{self.kind} {self.name} in {self.region}"
-
 
 def _aws_failure(resource: Resource, exc: Exception) -> WildrydesError:
     from wildrydes_mr.aws import BotoCoreError, ClientError, error_message

@@ -73,15 +73,3 @@ def _set_environment(ctx: Context, region: str, name: str, changes: dict[str, st
         timeout=120, interval=1)
     client.update_function_configuration(FunctionName=name, Environment={"Variables": wanted})
 
-
-def fault_in_place(ctx: Context, fault: dict[str, Any]) -> bool:
-    """Whether the fault is still visible on the functions (for checks after a restore)."""
-    client = ctx.aws.client("lambda", fault["region"])
-    for name in fault["functions"]:
-        if fault["kind"] == OUTAGE:
-            if client.get_function_concurrency(FunctionName=name).get("ReservedConcurrentExecutions") is not None:
-                return True
-        elif FORCE_UNHEALTHY in client.get_function_configuration(FunctionName=name).get(
-                "Environment", {}).get("Variables", {}):
-            return True
-    return False

@@ -18,17 +18,13 @@ import urllib.request
 from dataclasses import dataclass
 from pathlib import Path
 
+from wildrydes_mr.bundle import lambda_src_dir
 from wildrydes_mr.errors import LocalCloudError
 
 RUNTIME_FILE = "local-cloud.json"
 LOG_FILE = "local-cloud.log"
 DAEMON_MODULE = "wildrydes_mr.local.daemon"
 START_TIMEOUT_SECONDS = 60
-
-
-def lambda_src_dir() -> Path:
-    """The handlers the local gateway runs: lambda_src/ next to the package."""
-    return Path(__file__).resolve().parents[2] / "lambda_src"
 
 
 @dataclass(frozen=True)
