@@ -107,11 +107,23 @@ def request_id(event: Any, context: Any) -> str | None:
     return rid if isinstance(rid, str) and rid else None
 
 
-def identity_id(event: Any) -> str | None:
-    """The caller's Cognito identity id (present when the route requires AWS_IAM and the call is signed)."""
+def _identity_field(event: Any, name: str) -> str | None:
     identity = _request_context(event).get("identity")
-    value = identity.get("cognitoIdentityId") if isinstance(identity, dict) else None
+    value = identity.get(name) if isinstance(identity, dict) else None
     return value if isinstance(value, str) and value.strip() else None
+
+
+def identity_id(event: Any) -> str | None:
+    """The caller's Cognito identity id: API Gateway sets it only for credentials issued by a Cognito identity
+    pool (the web app's users)."""
+    return _identity_field(event, "cognitoIdentityId")
+
+
+def caller(event: Any) -> str | None:
+    """Who signed the request (the route requires AWS_IAM): the Cognito identity id for the web app's users; for
+    any other IAM principal (the operator's own credentials, e.g. the game day's canary) API Gateway leaves the
+    cognito* fields empty and gives `userArn` (an IAM user's or assumed role's ARN) instead."""
+    return identity_id(event) or _identity_field(event, "userArn")
 
 
 def query_parameters(event: dict[str, Any]) -> dict[str, str]:

@@ -7,9 +7,10 @@ Owns the ticket's input contract. The body is a JSON object with exactly these f
   status       "open" | "assigned" | "closed"
 Anything else (empty or oversized body, bad base64 or JSON, not an object, a missing, unknown, duplicated or
 mistyped field, a value out of range) is a 400 whose message names the field, and nothing is written.
-An unsigned call (no Cognito identity) is a 403.
+A call without a caller (neither a Cognito identity nor an IAM principal in the request context) is a 403.
 
-The stored item adds id (uuid4), createdBy (the Cognito identity id), createdOn (ISO-8601 UTC, ms, "Z") and
+The stored item adds id (uuid4), createdBy (the caller: the Cognito identity id of a web-app user, or the ARN
+of an IAM principal such as the operator running the game day), createdOn (ISO-8601 UTC, ms, "Z") and
 kind = "ticket" (partition key of the listing index; never returned to clients).
 """
 
@@ -128,7 +129,7 @@ def validate(data: dict[str, Any]) -> dict[str, str]:
 
 @common.api_handler("POST")
 def handler(event: dict[str, Any], context: Any = None) -> dict[str, Any]:
-    creator = common.identity_id(event)
+    creator = common.caller(event)
     if creator is None:
         raise common.HttpError(403, "Signed request required")
     fields = validate(parse_body(read_body(event)))

@@ -102,6 +102,8 @@ class Aws:
         self._clients: dict[tuple[str, str, bool], Any] = {}
         self._lock = threading.Lock()
         self._account_id: str | None = None
+        self._last_paced: dict[str, float] = {}
+        self._pace_locks: dict[str, threading.Lock] = {}
         self._config = botocore.config.Config(
             retries={"mode": "standard", "max_attempts": 10},
             connect_timeout=10, read_timeout=60,
@@ -177,6 +179,39 @@ class Aws:
                     raise
             self.clock.sleep(delay)
             delay = min(delay * 2, max_delay)
+
+    def paced(self, key: str, window: float, action: Callable[[], T], *, timeout: float,
+              progress: Callable[[str], None] | None = None) -> T:
+        """Runs `action` at least `window` seconds after the last paced call with the same `key` in this process,
+        and retries it while AWS answers TooManyRequestsException (another process, or an earlier command,
+        may have used the window), for at most `timeout` seconds. For API Gateway's fixed control-plane quotas
+        ("1 request every 30 s per account"), where botocore's few jittered retries are not enough."""
+        with self._lock:
+            pace_lock = self._pace_locks.setdefault(key, threading.Lock())
+        with pace_lock:  # one paced call at a time per key: the window is the account's, not the thread's
+            deadline = self.clock.monotonic() + timeout
+            while True:
+                last = self._last_paced.get(key)
+                wait = 0.0 if last is None else last + window - self.clock.monotonic()
+                if wait > 0:
+                    if progress:
+                        progress(f"waiting {wait:.0f} s: AWS allows {key} once every {window:.0f} s")
+                    self.clock.sleep(wait)
+                self._last_paced[key] = self.clock.monotonic()
+                try:
+                    return action()
+                except ClientError as exc:
+                    if error_code(exc) != "TooManyRequestsException" or self.clock.monotonic() >= deadline:
+                        raise
+                    retry_after = exc.response.get("retryAfterSeconds") or \
+                        exc.response.get("ResponseMetadata", {}).get("HTTPHeaders", {}).get("retry-after")
+                    try:
+                        pause = float(retry_after) if retry_after else window
+                    except ValueError:
+                        pause = window
+                    if progress:
+                        progress(f"{key}: AWS asks to retry in {pause:.0f} s (account rate limit)")
+                    self._last_paced[key] = self.clock.monotonic() + pause - window
 
     def wait_until(self, probe: Callable[[], bool], *, what: str, timeout: float, interval: float,
                    progress: Callable[[str], None] | None = None) -> None:

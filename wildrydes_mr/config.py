@@ -193,13 +193,20 @@ def _region_reader(reader: _Reader) -> Callable[[yaml.Node, str], str]:
     return read
 
 
+# ACM limits a certificate's Common Name to 64 octets, and the Common Name is `api.<domain>`.
+MAX_DOMAIN_LENGTH = 64 - len("api.")
+
+
 def _domain_reader(reader: _Reader) -> Callable[[yaml.Node, str], str]:
     expected = "a DNS domain name such as wildrydes.example.com"
 
     def read(node: yaml.Node, key: str) -> str:
         value = reader.scalar(node, key, expected)
-        if not isinstance(value, str) or len(value) > 200 or "." not in value.strip("."):
+        if not isinstance(value, str) or "." not in value.strip("."):
             raise reader.fail(node, key, expected)
+        if len(value.rstrip(".")) > MAX_DOMAIN_LENGTH:
+            raise reader.fail(node, key, f"a domain of at most {MAX_DOMAIN_LENGTH} characters (ACM limits the "
+                              f"certificate's Common Name, api.<domain>, to 64), not {len(value.rstrip('.'))}")
         if not all(DNS_LABEL.match(part) for part in value.lower().rstrip(".").split(".")):
             raise reader.fail(node, key, expected)
         return value.lower().rstrip(".")

@@ -22,6 +22,10 @@ if TYPE_CHECKING:
     from wildrydes_mr.targets import Target
 
 CREATE, UPDATE, NOTHING, DELETE = "create", "update", "nothing", "delete"
+# What a dry run puts where an id or ARN will only exist once something is created. A resource that mentions
+# it cannot exist yet, and is not looked up: AWS would refuse the lookup (an identity pool id "(new)" fails its
+# pattern), so a dry run plans it as a create without asking.
+PLACEHOLDER = "(known after create)"
 
 
 @dataclass(frozen=True)
@@ -131,10 +135,24 @@ def _require_owned(ctx: Context, resource: Resource, live: Any) -> None:
             "refusing to take it over", hint="choose another `deployment` (or api.table), or remove that resource")
 
 
+def _mentions_placeholder(value: Any, depth: int = 0) -> bool:
+    if isinstance(value, str):
+        return PLACEHOLDER in value
+    if depth > 6:
+        return False
+    if isinstance(value, dict):
+        return any(_mentions_placeholder(v, depth + 1) for v in value.values())
+    if isinstance(value, list | tuple | set | frozenset):
+        return any(_mentions_placeholder(v, depth + 1) for v in value)
+    if hasattr(value, "__dict__") and not callable(value):
+        return any(_mentions_placeholder(v, depth + 1) for v in vars(value).values())
+    return False
+
+
 def converge_one(ctx: Context, resource: Resource) -> dict[str, Any]:
     """Finds one resource and creates, updates or leaves it; returns its attributes (empty in a dry run)."""
     try:
-        live = resource.find(ctx)
+        live = None if ctx.dry_run and _mentions_placeholder(resource) else resource.find(ctx)
         if live is not None:
             _require_owned(ctx, resource, live)
         if live is None:

@@ -13,6 +13,7 @@ from typing import Any
 
 from wildrydes_mr.aws import ClientError, is_not_found
 from wildrydes_mr.engine import Context
+from wildrydes_mr.resources import lambda_fn
 from wildrydes_mr.workflows import build_api
 
 OUTAGE, HEALTH = "outage", "health"
@@ -68,8 +69,9 @@ def _set_environment(ctx: Context, region: str, name: str, changes: dict[str, st
     wanted = {k: v for k, v in {**variables, **changes}.items() if v is not None}
     if wanted == variables:
         return
-    ctx.aws.wait_until(lambda: client.get_function_configuration(FunctionName=name).get(
-        "LastUpdateStatus", "Successful") != "InProgress", what=f"function {name} to accept an update",
-        timeout=120, interval=1)
+    lambda_fn.wait_ready(ctx, region, name)  # Lambda refuses an update while another is in progress
     client.update_function_configuration(FunctionName=name, Environment={"Variables": wanted})
+    # The fault (or its removal) is in place only once the new configuration is live: until LastUpdateStatus
+    # is Successful, invocations may still run the old one, and T0 would be taken too early.
+    lambda_fn.wait_ready(ctx, region, name)
 

@@ -64,6 +64,20 @@ class SigningRegion:
         return self.regions[1] if self.current == self.regions[0] else self.regions[0]
 
 
+# What API Gateway answers (403) to a request signed for another region (SigV4 credential scope).
+WRONG_REGION_MESSAGE = "Credential should be scoped to a valid region"
+
+
+def is_wrong_region(response: Any) -> bool:
+    """A 403 about the signature's region only: any other 403 (a policy that denies, say) is not retried."""
+    if response.status != 403:
+        return False
+    body = response.body
+    if isinstance(body, dict):
+        body = body.get("message") or body.get("Message") or ""
+    return WRONG_REGION_MESSAGE in str(body or "")
+
+
 class GameDay:
     def __init__(self, failover_url: str, regions: tuple[str, str], credentials: Any, observer: Observer,
                  probe_interval: float, write_rate: float, run_id: str | None = None):
@@ -85,10 +99,10 @@ class GameDay:
 
     def _signed(self, call) -> Any:
         response = call(self._api(self.signing.current))
-        if response.status == 403:
+        if is_wrong_region(response):
             # After a switch the other region answers and refuses a signature scoped to the old one.
             response = call(self._api(self.signing.other()))
-            if response.status != 403:
+            if not is_wrong_region(response):
                 self.signing.current = self.signing.other()
         return response
 
@@ -137,7 +151,8 @@ class GameDay:
                                               "dns": self.observer.dns_region()})
             except Exception as exc:  # noqa: BLE001 - an observation gap is recorded, not fatal
                 self.recorder.add("route53", {"at": at, "error": str(exc)})
-            self._stop.wait(self.probe_interval)
+            # Route 53's GetHealthCheckStatus is "not for high query rates": the AWS observer polls less often.
+            self._stop.wait(self.observer.poll_interval or self.probe_interval)
 
     def start(self) -> None:
         for target in (self._canary, self._prober, self._watcher):

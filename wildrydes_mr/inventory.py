@@ -538,15 +538,19 @@ class _OwnTargets:
     validation: set[tuple[str, str]]
 
     def written_by_tool(self, live: dict[str, Any]) -> bool:
-        """A record set replicate.py writes for this deployment: a regional alias or a failover alias to one of
-        our custom domains, or a validation CNAME of one of our certificates."""
+        """A record set replicate.py writes for this deployment: a regional alias to one of our custom domains, a
+        failover record (CNAME, or the alias of earlier versions) to one of them or guarded by one of our health
+        checks, or a validation CNAME of one of our certificates."""
         name = route53.fqdn(live["Name"]).lower()
+        guarded = live.get("HealthCheckId") in self.health_checks
         if live["Type"] == "A":
             target = route53.fqdn(live.get("AliasTarget", {}).get("DNSName", "")).lower()
-            points_at_ours = target in self.alias_targets or live.get("HealthCheckId") in self.health_checks
+            points_at_ours = target in self.alias_targets or guarded
             return points_at_ours and (name in self.alias_names or (name in self.failover_names
                                                                     and "Failover" in live))
         if live["Type"] == "CNAME":
             values = {route53.fqdn(v["Value"]).lower() for v in live.get("ResourceRecords", [])}
+            if name in self.failover_names and "Failover" in live:
+                return guarded or bool(values & self.alias_targets)
             return any((name, value) in self.validation for value in values)
         return False

@@ -3,7 +3,9 @@
 from __future__ import annotations
 
 import pytest
+import requests
 from e2e_helpers import wildrydes, wildrydes_json
+from moto.server import ThreadedMotoServer
 
 
 @pytest.fixture
@@ -12,3 +14,15 @@ def local_cloud(tmp_path):
     started = wildrydes_json(tmp_path, "local", "up")
     yield tmp_path, started
     wildrydes(tmp_path, "local", "down", check=False)
+
+
+@pytest.fixture
+def moto_server():
+    """A moto server of this test's own (Lambda without docker): its endpoint URL."""
+    server = ThreadedMotoServer(ip_address="127.0.0.1", port=0, verbose=False)
+    server.start()
+    host, port = server.get_host_and_port()
+    endpoint = f"http://{host}:{port}"
+    requests.post(f"{endpoint}/moto-api/config", json={"lambda": {"use_docker": False}}, timeout=10)
+    yield endpoint
+    server.stop()

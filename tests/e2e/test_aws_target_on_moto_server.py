@@ -3,57 +3,9 @@ than with our own code: build-api creates module 1, a re-run changes nothing, cl
 
 from __future__ import annotations
 
-import json
-import os
-import shutil
-import subprocess
-import sys
-from pathlib import Path
-
-import pytest
-import requests
-from moto.server import ThreadedMotoServer
-
-REGION = "eu-west-1"
-
-
-@pytest.fixture
-def moto_server():
-    server = ThreadedMotoServer(ip_address="127.0.0.1", port=0, verbose=False)
-    server.start()
-    host, port = server.get_host_and_port()
-    endpoint = f"http://{host}:{port}"
-    requests.post(f"{endpoint}/moto-api/config", json={"lambda": {"use_docker": False}}, timeout=10)
-    yield endpoint
-    server.stop()
-
-
-def aws_env(endpoint: str) -> dict[str, str]:
-    env = {k: v for k, v in os.environ.items() if not k.startswith("AWS_")}
-    env.update(AWS_ACCESS_KEY_ID="testing", AWS_SECRET_ACCESS_KEY="testing", AWS_DEFAULT_REGION=REGION,
-               AWS_ENDPOINT_URL=endpoint, AWS_CONFIG_FILE=os.devnull, AWS_SHARED_CREDENTIALS_FILE=os.devnull)
-    return env
-
-
-def aws_cli_raw(endpoint: str, *args: str) -> str:
-    aws = shutil.which("aws", path=str(Path(sys.executable).parent)) or shutil.which("aws")
-    assert aws, "the AWS CLI (awscli) is a declared test dependency"
-    return subprocess.run([aws, *args], env=aws_env(endpoint), capture_output=True, text=True, check=True,
-                          timeout=120).stdout
-
-
-def aws_cli(endpoint: str, *args: str) -> dict:
-    out = aws_cli_raw(endpoint, *args, "--output", "json")
-    return json.loads(out) if out.strip() else {}
-
-
-def wildrydes(endpoint: str, workdir: Path, *args: str, config_text: str = "target: aws\n") -> dict:
-    config = workdir / "aws.yaml"
-    config.write_text(config_text)
-    result = subprocess.run([sys.executable, "-m", "wildrydes_mr", "--config", str(config), "--output", "json", *args],
-                            cwd=workdir, env=aws_env(endpoint), capture_output=True, text=True, timeout=300)
-    assert result.returncode == 0, result.stderr
-    return json.loads(result.stdout)
+from e2e_helpers import PRIMARY as REGION
+from e2e_helpers import aws_cli, aws_cli_raw
+from e2e_helpers import wildrydes_on_aws as wildrydes
 
 
 def functions(endpoint: str) -> dict[str, tuple[str, str]]:

@@ -19,8 +19,9 @@ def mocked_aws():
 
 
 @pytest.fixture
-def make_context(tmp_path: Path, mocked_aws):
-    """Builds a Context on target aws (moto in-process); each call gets a fresh Aws (fresh call counter)."""
+def make_context(tmp_path: Path, mocked_aws, aws_behaviour):
+    """Builds a Context on target aws (moto in-process, behind the AWS behaviour layer); each call gets a fresh
+    Aws (fresh call counter)."""
     return build_context_factory(tmp_path)
 
 

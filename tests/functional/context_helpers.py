@@ -6,6 +6,8 @@ from __future__ import annotations
 import dataclasses
 from pathlib import Path
 
+from fidelity import install as fidelity
+
 from wildrydes_mr import config as config_module
 from wildrydes_mr import state as state_module
 from wildrydes_mr.aws import Aws
@@ -28,7 +30,8 @@ class QuietReporter:
 
 
 class InstantClock:
-    """Waits cost no time: sleeping advances a fake monotonic clock."""
+    """Waits cost no time: sleeping advances a fake monotonic clock (and the behaviour layer's simulated clock,
+    so that what AWS does over time and the product's waits agree on the time)."""
 
     def __init__(self):
         self.t = 0.0
@@ -43,6 +46,7 @@ class InstantClock:
     def sleep(self, seconds: float) -> None:
         self.sleeps.append(seconds)
         self.t += seconds
+        fidelity.sleep(seconds)
 
 
 def build_context_factory(tmp_path: Path):

@@ -114,7 +114,7 @@ def test_state_records_each_resource_with_ids(make_context, tmp_path):
 def test_changed_definition_is_updated_and_redeployed(make_context):
     build_api.run(make_context())
     lam = boto3.client("lambda", REGION)
-    lam.update_function_configuration(FunctionName="wildrydes-health", Environment={"Variables": {"X": "1"}})
+    lam.update_function_configuration(FunctionName="wildrydes-health", Environment={"Variables": {"DRIFTED": "1"}})
     api = boto3.client("apigateway", REGION)
     api_id = api.get_rest_apis()["items"][0]["id"]
     health = next(r for r in api.get_resources(restApiId=api_id)["items"] if r["path"] == "/health")

@@ -13,6 +13,7 @@ from pathlib import Path
 import boto3
 import pytest
 from botocore.exceptions import ClientError
+from fidelity import install as fidelity
 
 from wildrydes_mr import config as config_module
 from wildrydes_mr import state as state_module
@@ -26,6 +27,7 @@ PRIMARY, SECONDARY, THIRD = "eu-west-1", "ap-southeast-1", "us-east-1"
 SCANNED = (PRIMARY, SECONDARY, THIRD)
 DOMAIN = "wildrydes.example.com"
 OURS = {"Key": "wildrydes:deployment", "Value": "wildrydes"}
+IAM_PROPAGATION_SECONDS = 30
 THEIRS = {"Key": "wildrydes:deployment", "Value": "wildrydes2"}
 
 # State-file kinds that are parts of another resource, not resources of their own: the site's objects go with
@@ -76,6 +78,7 @@ def lambda_zip() -> bytes:
 
 def make_function(region: str, name: str, tags: dict[str, str] | None = None) -> None:
     role = boto3.client("iam").get_role(RoleName="other-role")["Role"]["Arn"]
+    fidelity.sleep(IAM_PROPAGATION_SECONDS)  # as on AWS, a role just made cannot be assumed by Lambda at once
     boto3.client("lambda", region).create_function(
         FunctionName=name, Runtime="python3.12", Role=role, Handler="main.handler", Code={"ZipFile": lambda_zip()},
         Tags=tags or {})
@@ -129,11 +132,13 @@ def make_unrelated(zone_id: str) -> dict[str, str]:
     tagged = route53.zone_id_only(r53.create_hosted_zone(Name="tagged.example.com", CallerReference="tagged")[
         "HostedZone"]["Id"])
     r53.change_tags_for_resource(ResourceType="hostedzone", ResourceId=tagged, AddTags=[OURS])
-    # Records of someone else in the zone we borrow, two of them under our failover name.
+    # Records of someone else in the zone we borrow, two of them under our names: a TXT beside our regional alias
+    # (a TXT could not sit beside the failover name, which is a CNAME: Route 53 refuses that) and a CNAME below
+    # the failover name.
     r53.change_resource_record_sets(HostedZoneId=zone_id, ChangeBatch={"Changes": [
         {"Action": "CREATE", "ResourceRecordSet": record} for record in (
             {"Name": f"www.{DOMAIN}", "Type": "A", "TTL": 60, "ResourceRecords": [{"Value": "192.0.2.1"}]},
-            {"Name": f"api.{DOMAIN}", "Type": "TXT", "TTL": 60, "ResourceRecords": [{"Value": '"hello"'}]},
+            {"Name": f"{PRIMARY}.{DOMAIN}", "Type": "TXT", "TTL": 60, "ResourceRecords": [{"Value": '"hello"'}]},
             {"Name": f"_other.api.{DOMAIN}", "Type": "CNAME", "TTL": 60,
              "ResourceRecords": [{"Value": "_x.acm-validations.aws."}]})]})
     return {"api_id": api_id, "pool_id": pool_id, "certificate": certificate, "oac": oac, "check": check,
@@ -143,7 +148,7 @@ def make_unrelated(zone_id: str) -> dict[str, str]:
 UNRELATED_NAMES = {"other-role", "wildrydesx-role", "wildrydes-ci", "other-table", "wildrydes2-thing", "other-fn",
                    "/aws/lambda/wildrydes-unrelated", "someone-elses-bucket", "wildrydes-site-backup",
                    "wildrydes2-site", "lookalike.example.com", "tagged.example.com", f"www.{DOMAIN}. A",
-                   f"api.{DOMAIN}. TXT", f"_other.api.{DOMAIN}. CNAME"}
+                   f"{PRIMARY}.{DOMAIN}. TXT", f"_other.api.{DOMAIN}. CNAME"}
 
 
 def assert_unrelated_exist(ids: dict[str, str]) -> None:
@@ -168,7 +173,7 @@ def assert_unrelated_exist(ids: dict[str, str]) -> None:
         r53.get_hosted_zone(Id=ids[zone])
     names = {f"{r['Name']} {r['Type']}" for r in r53.list_resource_record_sets(HostedZoneId=ids["zone_id"])[
         "ResourceRecordSets"]}
-    assert {f"www.{DOMAIN}. A", f"api.{DOMAIN}. TXT", f"_other.api.{DOMAIN}. CNAME"} <= names
+    assert {f"www.{DOMAIN}. A", f"{PRIMARY}.{DOMAIN}. TXT", f"_other.api.{DOMAIN}. CNAME"} <= names
 
 
 def assert_none_unrelated(found) -> None:
@@ -213,17 +218,18 @@ def test_finds_what_the_state_file_records_and_nothing_after_cleanup(deployed, m
 
     # Found by tag where the service has tags; by name where it has none (or for sub-resources of ours).
     by_name = {r["kind"] for r in found if r["found_by"] == "name"}
+    # A global-table replica is listed by the table it replicates (AWS copies no tags to replicas).
     assert by_name == {"route53-record", "apigw-base-path", "lambda-permission", "cloudfront-oac",
-                       "s3-bucket-policy"}
+                       "s3-bucket-policy", "dynamodb-replica"}
     assert {r["found_by"] for r in found} == {"tag", "name"}
 
     # Dependents first: the list is sorted by DELETE_ORDER.
     ranks = [DELETE_ORDER.index(r["kind"]) for r in found]
     assert ranks == sorted(ranks)
+    # The replica AWS made (global tables, through the AWS path): found in the primary's Replicas list.
     assert [r for r in found if r["kind"] == "dynamodb-replica"] == [{
-        "kind": "dynamodb-replica", "region": SECONDARY, "name": "SXRTickets", "found_by": "tag",
-        "arn": f"arn:aws:dynamodb:{SECONDARY}:123456789012:table/SXRTickets", "primary_region": PRIMARY,
-        "emulated": True}]
+        "kind": "dynamodb-replica", "region": SECONDARY, "name": "SXRTickets", "found_by": "name",
+        "primary_region": PRIMARY, "emulated": False}]
 
     # After cleanup nothing of ours is left, and nothing of anyone else's was touched.
     result = cleanup.run(make_context(module="cleanup", cfg=cfg))

@@ -11,6 +11,7 @@ from pathlib import Path
 import pytest
 from context_helpers import build_context_factory
 from deploy_helpers import full_deploy, snapshot, zone_config
+from fidelity import install as fidelity
 from moto import mock_aws
 
 from wildrydes_mr.aws import is_read_operation
@@ -45,17 +46,19 @@ def crash_at(make_context, n: int):
     return build
 
 
-def _crash_then_recover(crash_points: list[int], reference, workdir: str) -> list[str]:
+def _crash_then_recover(crash_points: list[int], reference, workdir: str) -> tuple[list[str], list[int]]:
     """In a fresh moto account per crash point: deploy until the crash, re-run the deploy, compare with the
-    clean deploy's snapshot, clean up. Returns what went wrong (empty when all converged)."""
-    problems = []
+    clean deploy's snapshot, clean up. Returns what went wrong (empty when all converged), and the crash points
+    a deploy finished before reaching."""
+    problems, finished_before = [], []
     for n in crash_points:
+        fidelity.reset()  # a fresh account: AWS remembers nothing of the last one
         with mock_aws():
             make_context = build_context_factory(Path(workdir) / f"crash{n}")
             cfg, zone_id = zone_config()
             try:
                 full_deploy(crash_at(make_context, n), cfg)
-                problems.append(f"call {n}: no crash happened")
+                finished_before.append(n)
                 continue
             except Crash:
                 pass
@@ -69,10 +72,10 @@ def _crash_then_recover(crash_points: list[int], reference, workdir: str) -> lis
                 result = cleanup.run(make_context(module="cleanup", cfg=cfg))
                 if result["remaining"] or result["failures"]:
                     problems.append(f"aborted at mutating call {n}: cleanup left {result['remaining']}")
-    return problems
+    return problems, finished_before
 
 
-def test_abort_at_every_mutating_call_then_rerun_equals_clean_deploy(tmp_path):
+def test_abort_at_every_mutating_call_then_rerun_equals_clean_deploy(tmp_path, aws_behaviour):
     with mock_aws():
         cfg, zone_id = zone_config()
         calls = full_deploy(build_context_factory(tmp_path / "clean"), cfg).aws.calls.mutating
@@ -83,8 +86,14 @@ def test_abort_at_every_mutating_call_then_rerun_equals_clean_deploy(tmp_path):
     with multiprocessing.get_context("fork").Pool(workers) as pool:
         chunks = [list(range(1 + i, calls + 1, workers)) for i in range(workers)]
         results = pool.starmap(_crash_then_recover, [(chunk, reference, str(tmp_path)) for chunk in chunks])
-    problems = [problem for result in results for problem in result]
+    problems = [problem for result, _ in results for problem in result]
     assert problems == []
+    # Retries of what AWS refuses for a while (the behaviour layer: IAM propagation, PITR not yet available)
+    # depend on how the region threads interleave, so a deploy's count of mutating calls varies by a few: the
+    # last crash points may lie beyond a run's end. Nearly all of them must have crashed a deploy.
+    finished_before = sorted(n for _, early in results for n in early)
+    assert len(finished_before) <= max(3, calls // 20), (calls, finished_before)
+    assert all(n > calls * 0.9 for n in finished_before), finished_before
 
 
 def test_twenty_percent_throttling_is_retried(make_context, mocked_aws, monkeypatch):
@@ -154,7 +163,9 @@ def test_iam_propagation_error_is_retried_within_a_bound(make_context, mocked_aw
     ctx.aws.events.register("before-call", not_yet)
     build_api.run(ctx)
     assert failures["left"] == 0
-    assert ctx.aws.clock.sleeps[:3] == [1.0, 2.0, 4.0]
+    # The back-off of these retries (other waits, e.g. for point-in-time recovery, come between).
+    sleeps = ctx.aws.clock.sleeps
+    assert any(sleeps[i:i + 3] == [1.0, 2.0, 4.0] for i in range(len(sleeps))), sleeps
 
     # A role that never becomes assumable stops within the bound with one clear message.
     ctx = make_context()

@@ -35,6 +35,7 @@ BAD_CONFIGS = [
     ("site: {facebook_app_id: \"abc\"}\n", "site.facebook_app_id", 1),
     ("dns: {domain: \"not a domain\"}\n", "dns.domain", 1),
     ("dns: {domain: localhost}\n", "dns.domain", 1),
+    (f"dns: {{domain: {'a' * 57}.com}}\n", "dns.domain", 1),  # 61 characters: api.<domain> would pass 64
     ("dns: {hosted_zone_id: \"zone-1\"}\n", "dns.hosted_zone_id", 1),
     ("dns:\n  ttl: 0\n", "dns.ttl", 2),
     ("dns:\n  ttl: 100000\n", "dns.ttl", 2),
@@ -64,6 +65,14 @@ def test_bad_config_is_one_line_naming_file_line_and_key(text, key, line):
     assert message.startswith(f"bad.yaml:{line}: {key}:"), message
     assert re.search(r"expected|unknown key|given twice|YAML syntax", message), message
     assert raised.value.exit_code == 2
+
+
+def test_domain_length_follows_acms_common_name_limit():
+    longest = f"{'a' * 56}.com"  # 60 characters: api.<domain> is exactly 64
+    assert config.parse(f"dns: {{domain: {longest}}}\n", "t.yaml").dns.domain == longest
+    with pytest.raises(ConfigError) as raised:
+        config.parse(f"dns: {{domain: a{longest}}}\n", "t.yaml")
+    assert "at most 60 characters" in raised.value.message and "64" in raised.value.message
 
 
 def test_empty_file_gives_all_defaults():

@@ -180,6 +180,20 @@ def test_bad_base64_body_is_400_and_writes_nothing(tickets_table, api_event, bod
     assert all_items(tickets_table) == []
 
 
+def test_iam_principal_without_cognito_identity_is_the_creator(tickets_table, api_event):
+    # API Gateway fills cognitoIdentityId only for Cognito-issued credentials; an IAM user or role (the
+    # operator's canary) gets userArn and caller instead.
+    event = api_event("POST", "/ticket", body=valid_body(), identity=None)
+    operator = "arn:aws:iam::123456789012:user/wildrydes-operator"
+    event["requestContext"]["identity"].update(userArn=operator, caller="AIDAEXAMPLEOPERATOR")
+    response = create_ticket.handler(event, None)
+
+    assert response["statusCode"] == 201, response["body"]
+    ticket = json.loads(response["body"])
+    assert ticket["createdBy"] == operator
+    assert [item["createdBy"] for item in all_items(tickets_table)] == [operator]
+
+
 @pytest.mark.parametrize("identity", [None, ""])
 def test_unsigned_request_is_403_and_writes_nothing(tickets_table, api_event, identity):
     response = post(api_event, valid_body(), identity=identity)

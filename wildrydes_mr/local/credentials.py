@@ -17,7 +17,9 @@ __all__ = ["CredentialStore", "LocalCredential"]
 
 @dataclass(frozen=True)
 class LocalCredential:
-    """One fake AWS credential. `cognito_identity_id` is set for credentials issued to a Cognito identity."""
+    """One fake AWS credential: either an IAM principal's (`principal_arn`, e.g. the local operator user) or
+    one issued to a Cognito identity (`cognito_identity_id`). API Gateway tells Lambda which kind signed a
+    request: cognito* fields only for Cognito-issued credentials, userArn/caller for IAM principals."""
 
     access_key_id: str
     secret_access_key: str = field(repr=False)
@@ -25,6 +27,8 @@ class LocalCredential:
     cognito_identity_id: str | None = None
     # Optional extras, shown to Lambda in requestContext.identity when known.
     cognito_identity_pool_id: str | None = None
+    principal_arn: str | None = None
+    principal_id: str | None = None
 
     @property
     def is_authenticated_identity(self) -> bool:

@@ -8,7 +8,6 @@ Started by `wildrydes local up` (see cloud.py) as `python -m wildrydes_mr.local.
 from __future__ import annotations
 
 import argparse
-import dataclasses
 import json
 import logging
 import os
@@ -23,7 +22,9 @@ os.environ.setdefault("MOTO_ACM_VALIDATION_WAIT", "0")
 os.environ.setdefault("AWS_ACCOUNT_ID_ENDPOINT_MODE", "disabled")
 
 
-OPERATOR_IDENTITY = "00000000-0000-4000-8000-00000000c0de"
+# The local cloud's own keys belong to one IAM user, as an operator's keys would on AWS (moto's account).
+OPERATOR_ARN = "arn:aws:iam::123456789012:user/wildrydes-operator"
+OPERATOR_ID = "AIDAWILDRYDESOPERATOR"
 
 
 def _configure_moto(endpoint: str) -> None:
@@ -61,11 +62,12 @@ def run(runtime_file: Path, regions: list[str], lambda_src: Path, time_scale: fl
     endpoint = f"http://{host}:{port}"
     _configure_moto(endpoint)
 
-    admin = LocalCredential(LOCAL_ACCESS_KEY_ID, LOCAL_SECRET_ACCESS_KEY)
+    admin = LocalCredential(LOCAL_ACCESS_KEY_ID, LOCAL_SECRET_ACCESS_KEY, principal_arn=OPERATOR_ARN,
+                            principal_id=OPERATOR_ID)
     credentials = CredentialStore()
-    # Calls signed with the local cloud's own keys (the demo, the canary) act as one fixed Cognito identity,
-    # so the ticket handlers see a caller as they would behind a Cognito-signed request.
-    credentials.add(dataclasses.replace(admin, cognito_identity_id=f"{regions[0]}:{OPERATOR_IDENTITY}"))
+    # Calls signed with the local cloud's own keys (the demo, the canary) come from an IAM user, not a Cognito
+    # identity: API Gateway gives the function userArn and caller for them, as it would on AWS.
+    credentials.add(admin)
     gateways = {region: LocalGateway(region, endpoint, credentials, lambda_src, admin) for region in regions}
     for gateway in gateways.values():
         gateway.start()

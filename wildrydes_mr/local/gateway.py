@@ -851,7 +851,7 @@ class LocalGateway:
                     "cognitoIdentityPoolId": caller.cognito_identity_pool_id if caller else None,
                     "accountId": None,
                     "cognitoIdentityId": caller.cognito_identity_id if caller else None,
-                    "caller": None,
+                    "caller": caller.principal_id if caller else None,
                     "sourceIp": request.client_ip,
                     "principalOrgId": None,
                     "accessKey": caller.access_key_id if caller else None,
@@ -859,7 +859,7 @@ class LocalGateway:
                         "authenticated" if caller and caller.cognito_identity_id else None
                     ),
                     "cognitoAuthenticationProvider": None,
-                    "userArn": None,
+                    "userArn": caller.principal_arn if caller else None,
                     "userAgent": user_agent,
                     "user": None,
                 },

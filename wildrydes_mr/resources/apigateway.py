@@ -9,11 +9,14 @@ from __future__ import annotations
 
 import hashlib
 import json
+from collections.abc import Callable
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, TypeVar
 
 from wildrydes_mr.aws import ClientError, is_not_found
 from wildrydes_mr.engine import Context, Resource
+
+T = TypeVar("T")
 
 CORS_HEADERS = {
     "Access-Control-Allow-Origin": "*",
@@ -21,6 +24,21 @@ CORS_HEADERS = {
     "Access-Control-Allow-Methods": "GET,POST,OPTIONS",
 }
 DEPLOYMENT_PREFIX = "wildrydes definition "
+
+# API Gateway's fixed control-plane quotas, per account, which cannot be raised ("Amazon API Gateway quotas"):
+# seconds between two requests of the operation. A request inside the window is a 429 TooManyRequests.
+RATE_WINDOWS = {"CreateDomainName": 30.0, "UpdateDomainName": 30.0, "DeleteDomainName": 30.0,
+                "DeleteRestApi": 30.0, "CreateDeployment": 5.0, "CreateRestApi": 3.0}
+# Long enough for four custom domains (two per region) with other commands' calls in between.
+PACED_TIMEOUT_SECONDS = 600.0
+
+
+def paced(ctx: Context, region: str, operation: str, action: Callable[[], T]) -> T:
+    """Calls a rate-limited API Gateway operation: spaced by its quota window (on AWS; an emulator has no
+    quota and the local demo should not wait for one), and retried on TooManyRequests wherever it runs."""
+    window = 0.0 if ctx.aws.is_emulated("apigateway", region) else RATE_WINDOWS[operation]
+    return ctx.aws.paced(f"apigateway:{operation}", window, action, timeout=PACED_TIMEOUT_SECONDS,
+                         progress=ctx.progress)
 
 
 @dataclass(frozen=True)
@@ -147,8 +165,9 @@ class RestApi(Resource):
 
     def create(self, ctx: Context) -> dict[str, Any]:
         client = ctx.aws.client("apigateway", self.region)
-        api = client.create_rest_api(name=self.name, description=f"Wild Rydes tickets ({ctx.config.deployment})",
-                                     endpointConfiguration={"types": ["REGIONAL"]}, tags=ctx.config.tag)
+        api = paced(ctx, self.region, "CreateRestApi", lambda: client.create_rest_api(
+            name=self.name, description=f"Wild Rydes tickets ({ctx.config.deployment})",
+            endpointConfiguration={"types": ["REGIONAL"]}, tags=ctx.config.tag))
         ctx.record(self, id=api["id"])
         live = self._read(client, api)
         self.update(ctx, live, self.changes(ctx, live))
@@ -176,8 +195,9 @@ class RestApi(Resource):
             if live["gateway_responses"].get(kind) != parameters:
                 client.put_gateway_response(restApiId=api_id, responseType=kind, responseParameters=parameters)
         if any(change.startswith("deploy") for change in changes):
-            client.create_deployment(restApiId=api_id, stageName=self.stage,
-                                     description=DEPLOYMENT_PREFIX + self.definition_hash(partition))
+            description = DEPLOYMENT_PREFIX + self.definition_hash(partition)
+            paced(ctx, self.region, "CreateDeployment", lambda: client.create_deployment(
+                restApiId=api_id, stageName=self.stage, description=description))
         return self.attributes(ctx, live)
 
     def attributes(self, ctx: Context, live: dict[str, Any]) -> dict[str, Any]:
@@ -215,6 +235,5 @@ class RestApi(Resource):
 
 
 def delete_rest_api(ctx: Context, record: dict[str, Any]) -> None:
-    # DeleteRestApi is limited to one call per 30 s per account; botocore's standard retry mode backs off on
-    # its TooManyRequestsException.
-    ctx.aws.client("apigateway", record["region"]).delete_rest_api(restApiId=record["id"])
+    client = ctx.aws.client("apigateway", record["region"])
+    paced(ctx, record["region"], "DeleteRestApi", lambda: client.delete_rest_api(restApiId=record["id"]))

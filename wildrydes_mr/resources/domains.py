@@ -10,6 +10,7 @@ from typing import Any
 
 from wildrydes_mr.aws import ClientError, is_emulator_gap, is_not_found, none_if_missing
 from wildrydes_mr.engine import Context, Resource
+from wildrydes_mr.resources.apigateway import paced
 
 NO_BASE_PATH = "(none)"
 
@@ -38,22 +39,24 @@ class DomainName(Resource):
         return changes
 
     def create(self, ctx: Context) -> dict[str, Any]:
-        created = ctx.aws.client("apigateway", self.region).create_domain_name(
+        client = ctx.aws.client("apigateway", self.region)
+        created = paced(ctx, self.region, "CreateDomainName", lambda: client.create_domain_name(
             domainName=self.name, regionalCertificateArn=self.certificate_arn,
-            endpointConfiguration={"types": ["REGIONAL"]}, securityPolicy="TLS_1_2", tags=ctx.config.tag)
+            endpointConfiguration={"types": ["REGIONAL"]}, securityPolicy="TLS_1_2", tags=ctx.config.tag))
         return self._attributes(created)
 
     def update(self, ctx: Context, live: dict[str, Any], changes: list[str]) -> dict[str, Any]:
         client = ctx.aws.client("apigateway", self.region)
         if "regional endpoint (replace)" in changes:
-            client.delete_domain_name(domainName=self.name)
+            paced(ctx, self.region, "DeleteDomainName", lambda: client.delete_domain_name(domainName=self.name))
             return self.create(ctx)
         operations = []
         if "certificate" in changes:
             operations.append({"op": "replace", "path": "/regionalCertificateArn", "value": self.certificate_arn})
         if "TLS 1.2" in changes:
             operations.append({"op": "replace", "path": "/securityPolicy", "value": "TLS_1_2"})
-        return self._attributes(client.update_domain_name(domainName=self.name, patchOperations=operations))
+        return self._attributes(paced(ctx, self.region, "UpdateDomainName", lambda: client.update_domain_name(
+            domainName=self.name, patchOperations=operations)))
 
     def attributes(self, ctx: Context, live: dict[str, Any]) -> dict[str, Any]:
         return self._attributes(live)
@@ -65,7 +68,8 @@ class DomainName(Resource):
 
 
 def delete_domain_name(ctx: Context, record: dict[str, Any]) -> None:
-    ctx.aws.client("apigateway", record["region"]).delete_domain_name(domainName=record["name"])
+    client = ctx.aws.client("apigateway", record["region"])
+    paced(ctx, record["region"], "DeleteDomainName", lambda: client.delete_domain_name(domainName=record["name"]))
 
 
 class BasePathMapping(Resource):

@@ -12,6 +12,7 @@ from wildrydes_mr.errors import WildrydesError
 
 LISTING_INDEX = "byCreatedOn"
 TABLE_WAIT_SECONDS = 600
+PITR_WAIT_SECONDS = 600
 
 
 def table_arn(ctx: Context, region: str, table: str) -> str:
@@ -74,7 +75,7 @@ class Table(Resource):
         response = self.create_table(ctx, client)
         ctx.record(self, arn=response["TableArn"])
         self._wait_active(ctx, client)
-        self._enable_pitr(client)
+        self.enable_pitr(ctx, client)
         return {"arn": response["TableArn"], "stream_arn": self._stream_arn(client)}
 
     def create_table(self, ctx: Context, client: Any, extra_tags: dict[str, str] | None = None) -> dict[str, Any]:
@@ -112,7 +113,7 @@ class Table(Resource):
                 GlobalSecondaryIndexUpdates=[{"Create": self._listing_index()}])
             self._wait_active(ctx, client)
         if "point-in-time recovery" in changes:
-            self._enable_pitr(client)
+            self.enable_pitr(ctx, client)
         return {"arn": live["TableArn"], "stream_arn": self._stream_arn(client)}
 
     def attributes(self, ctx: Context, live: dict[str, Any]) -> dict[str, Any]:
@@ -137,14 +138,26 @@ class Table(Resource):
         ctx.aws.wait_until(active, what=f"table {self.name} to be ACTIVE", timeout=TABLE_WAIT_SECONDS,
                            interval=2, progress=ctx.progress)
 
-    def _enable_pitr(self, client: Any) -> None:
-        try:
+    def enable_pitr(self, ctx: Context, client: Any) -> None:
+        """Turns point-in-time recovery on and waits until it is ENABLED. Right after CreateTable (or a replica
+        becoming ACTIVE) DynamoDB answers ContinuousBackupsUnavailableException for a while: retried, bounded."""
+        if self._pitr_status(client) in {"ENABLED", "UNSUPPORTED"}:
+            return
+
+        def enable() -> None:
             client.update_continuous_backups(
                 TableName=self.name, PointInTimeRecoverySpecification={"PointInTimeRecoveryEnabled": True})
+        try:
+            ctx.aws.retry(enable, lambda exc: error_code(exc) == "ContinuousBackupsUnavailableException",
+                          timeout=PITR_WAIT_SECONDS, first_delay=5, max_delay=20)
         except ClientError as exc:
             # Some emulators lack PITR; the issue asks for it "where the target supports it".
-            if error_code(exc) not in {"UnknownOperationException", "UnsupportedOperationException"}:
-                raise
+            if error_code(exc) in {"UnknownOperationException", "UnsupportedOperationException"}:
+                return
+            raise
+        ctx.aws.wait_until(lambda: self._pitr_status(client) in {"ENABLED", "UNSUPPORTED"},
+                           what=f"point-in-time recovery of {self.name} in {self.region}",
+                           timeout=PITR_WAIT_SECONDS, interval=5, progress=ctx.progress)
 
 
 def _refuse_replica_source(exc: ClientError, record: dict[str, Any]) -> None:
@@ -171,15 +184,21 @@ def delete_table(ctx: Context, record: dict[str, Any]) -> None:
 
 
 REPLICA_WAIT_SECONDS = 1800  # adding a replica takes minutes, more with data
+LISTED_WAIT_SECONDS = 120  # DescribeTable is eventually consistent: a new replica may not be listed at once
+# A replica in any status other than these will not become ACTIVE by waiting (DynamoDB ReplicaStatus enum).
+REPLICA_ON_ITS_WAY = ("CREATING", "UPDATING", "ACTIVE")
 
 
 class Replica(Resource):
     """A global-tables (2019.11.21) replica of the primary's table in another region.
 
-    On AWS: UpdateTable(ReplicaUpdates) on the primary, then a bounded wait until the replica is ACTIVE.
-    moto accepts ReplicaUpdates and ignores it (no replica appears), so when the primary shows no replica after
-    the call, the replica table is created in the other region with the same schema and stream, tagged
-    `wildrydes:replica-of`, and the local cloud's replicator copies writes both ways over the streams.
+    On AWS: UpdateTable(ReplicaUpdates) on the primary, then a bounded wait until DescribeTable lists the replica
+    (it is eventually consistent) and, later (`wait_active`), until it is ACTIVE; then point-in-time recovery is
+    turned on for the replica too (it is a per-replica setting, not inherited).
+    On an emulator endpoint (the local cloud, or AWS_ENDPOINT_URL at moto), which ignores ReplicaUpdates, the
+    replica table is created in the other region with the same schema and stream, tagged
+    `wildrydes:replica-of`, and the local cloud's replicator copies writes both ways over the streams. Which
+    path is taken follows from the endpoint alone, never from a read.
     """
 
     kind = "dynamodb-replica"
@@ -188,6 +207,9 @@ class Replica(Resource):
     def __init__(self, primary_region: str, replica_region: str, table: str):
         super().__init__(replica_region, table)
         self.primary_region = primary_region
+
+    def emulated(self, ctx: Context) -> bool:
+        return ctx.aws.is_emulated("dynamodb", self.primary_region)
 
     def _replica_status(self, ctx: Context) -> str | None:
         primary = ctx.aws.client("dynamodb", self.primary_region).describe_table(TableName=self.name)["Table"]
@@ -205,45 +227,98 @@ class Replica(Resource):
         return {"ReplicaStatus": table["TableStatus"], "emulated": True}
 
     def find(self, ctx: Context) -> dict[str, Any] | None:
-        status = self._replica_status(ctx)
-        if status is not None:
-            return {"ReplicaStatus": status, "emulated": False}
-        return self._emulated_replica(ctx)
+        if self.emulated(ctx):
+            live = self._emulated_replica(ctx)
+        else:
+            status = self._replica_status(ctx)
+            if status is None and (ctx.state.get(self.kind, self.region, self.name) or {}).get("requested"):
+                # Requested by an earlier run (perhaps one killed right after): DescribeTable may not list it yet.
+                status = self._await_listed(ctx, required=False)
+            live = None if status is None else {"ReplicaStatus": status, "emulated": False}
+        if live is not None and live["ReplicaStatus"] == "ACTIVE":
+            live["_pitr"] = Table(self.region, self.name)._pitr_status(ctx.aws.client("dynamodb", self.region))
+        return live
 
     def changes(self, ctx: Context, live: dict[str, Any]) -> list[str]:
-        return [] if live.get("ReplicaStatus") == "ACTIVE" else [f"wait for {live.get('ReplicaStatus')}"]
+        status = live.get("ReplicaStatus")
+        if status != "ACTIVE":
+            return [f"wait for {status}"]
+        return ["point-in-time recovery"] if live.get("_pitr") == "DISABLED" else []
 
     def create(self, ctx: Context) -> dict[str, Any]:
-        ctx.aws.client("dynamodb", self.primary_region).update_table(
-            TableName=self.name, ReplicaUpdates=[{"Create": {"RegionName": self.region}}])
-        if self._replica_status(ctx) is not None:
+        if not self.emulated(ctx):
+            # Recorded before the call: a run killed right after it still knows to look for the replica.
+            ctx.record(self, primary_region=self.primary_region, emulated=False, requested=True)
+            ctx.aws.client("dynamodb", self.primary_region).update_table(
+                TableName=self.name, ReplicaUpdates=[{"Create": {"RegionName": self.region}}])
+            self._await_listed(ctx, required=True)
             # Adding a replica takes minutes; the workflow overlaps that with its other work and waits for
             # ACTIVE (`wait_active`) at the end.
-            return {"primary_region": self.primary_region, "emulated": False}
-        ctx.progress(f"no replica appeared (an emulator): creating the replica table in {self.region} directly")
+            return {"primary_region": self.primary_region, "emulated": False, "requested": True}
+        ctx.progress(f"an emulator ignores global-table replicas: creating the replica table in {self.region}")
         table = Table(self.region, self.name)
         client = ctx.aws.client("dynamodb", self.region)
         created = table.create_table(ctx, client, extra_tags={self.REPLICA_OF_TAG: self.primary_region})
         ctx.record(self, primary_region=self.primary_region, emulated=True, arn=created["TableArn"])
         table._wait_active(ctx, client)
+        table.enable_pitr(ctx, client)
         return {"primary_region": self.primary_region, "emulated": True, "arn": created["TableArn"]}
 
+    def _await_listed(self, ctx: Context, required: bool) -> str | None:
+        """The replica's status once the primary's DescribeTable lists it (bounded); None if it never does and
+        `required` is false."""
+        seen: list[str] = []
+
+        def listed() -> bool:
+            status = self._replica_status(ctx)
+            if status is not None:
+                seen.append(status)
+            return status is not None
+        try:
+            ctx.aws.wait_until(listed, what=f"replica of {self.name} in {self.region} to be listed",
+                               timeout=LISTED_WAIT_SECONDS, interval=2, progress=ctx.progress)
+        except WildrydesError:
+            if required:
+                raise
+            return None
+        return seen[-1]
+
     def update(self, ctx: Context, live: dict[str, Any], changes: list[str]) -> dict[str, Any]:
+        if "point-in-time recovery" in changes:
+            Table(self.region, self.name).enable_pitr(ctx, ctx.aws.client("dynamodb", self.region))
         return self.attributes(ctx, live)  # still being created: wait_active covers it
 
     def attributes(self, ctx: Context, live: dict[str, Any]) -> dict[str, Any]:
-        return {"primary_region": self.primary_region, "emulated": bool(live.get("emulated"))}
+        attributes = {"primary_region": self.primary_region, "emulated": bool(live.get("emulated"))}
+        return attributes if attributes["emulated"] else {**attributes, "requested": True}
 
     def wait_active(self, ctx: Context) -> None:
-        if ctx.dry_run or self._replica_status(ctx) is None:
-            return  # an emulated replica is a table that was ACTIVE when made
+        """Waits until the replica is ACTIVE (it takes minutes), then turns its point-in-time recovery on."""
+        if ctx.dry_run or self.emulated(ctx):
+            return  # an emulated replica is a table that was ACTIVE, with PITR, when made
+
         def active() -> bool:
             status = self._replica_status(ctx)
-            if status in {"CREATION_FAILED", "INACCESSIBLE_ENCRYPTION_CREDENTIALS"}:
-                raise RuntimeError(f"replica of {self.name} in {self.region} is {status}")
+            if status is not None and status not in REPLICA_ON_ITS_WAY:
+                raise WildrydesError(
+                    f"replica of {self.name} in {self.region} is {status}: it will not become ACTIVE",
+                    hint=REPLICA_HINTS.get(status, "see the DynamoDB console for the replica's status"))
             return status == "ACTIVE"
         ctx.aws.wait_until(active, what=f"replica of {self.name} in {self.region} to be ACTIVE (it takes minutes)",
                            timeout=REPLICA_WAIT_SECONDS, interval=10, progress=ctx.progress)
+        Table(self.region, self.name).enable_pitr(ctx, ctx.aws.client("dynamodb", self.region))
+
+
+REPLICA_HINTS = {
+    "REGION_DISABLED": "the region is not enabled for this account: enable it, then run the command again",
+    "REPLICATION_NOT_AUTHORIZED": "DynamoDB may not replicate into that region (an SCP or opt-in setting); "
+                                  "allow it, then run the command again",
+    "INACCESSIBLE_ENCRYPTION_CREDENTIALS": "the replica's KMS key is not accessible: fix the key's policy",
+    "CREATION_FAILED": "DynamoDB could not create the replica: run `wildrydes cleanup`, then replicate again",
+    "ARCHIVED": "the replica was archived after its KMS key stayed inaccessible: remove it and replicate again",
+    "ARCHIVING": "the replica is being archived after its KMS key became inaccessible",
+    "DELETING": "the replica is being deleted: wait, then run the command again",
+}
 
 
 def delete_replica(ctx: Context, record: dict[str, Any]) -> None:
@@ -252,14 +327,26 @@ def delete_replica(ctx: Context, record: dict[str, Any]) -> None:
         delete_table(ctx, record)
         return
     client = ctx.aws.client("dynamodb", record["primary_region"])
+    replica = Replica(record["primary_region"], record["region"], record["name"])
+    status = none_if_missing(lambda: replica._replica_status(ctx))
+    if status is None and record.get("requested"):
+        status = none_if_missing(lambda: replica._await_listed(ctx, required=False))
+    if status is None:
+        return  # not a replica (any more)
+    if status == "DELETING":
+        _wait_replica_gone(ctx, client, record)
+        return
     try:
         client.update_table(TableName=record["name"], ReplicaUpdates=[{"Delete": {"RegionName": record["region"]}}])
     except ClientError as exc:
-        if is_not_found(exc) or "not a replica" in str(exc).lower():
+        if is_not_found(exc):
             return
         _refuse_replica_source(exc, record)
         raise
+    _wait_replica_gone(ctx, client, record)
 
+
+def _wait_replica_gone(ctx: Context, client: Any, record: dict[str, Any]) -> None:
     def gone() -> bool:
         try:
             replicas = client.describe_table(TableName=record["name"])["Table"].get("Replicas", [])

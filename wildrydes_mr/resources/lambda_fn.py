@@ -63,35 +63,42 @@ class Function(Resource):
                                            Tags=ctx.config.tag, **self._settings()),
             is_iam_propagation_error, timeout=IAM_PROPAGATION_SECONDS)
         ctx.record(self, arn=created["FunctionArn"])
-        self._wait_ready(ctx, client)
+        wait_ready(ctx, self.region, self.name)
         return {"arn": created["FunctionArn"]}
 
     def update(self, ctx: Context, live: dict[str, Any], changes: list[str]) -> dict[str, Any]:
         client = ctx.aws.client("lambda", self.region)
         arn = live["Configuration"]["FunctionArn"]
+        # Lambda refuses an update while the previous one is in progress (ResourceConflictException).
+        wait_ready(ctx, self.region, self.name)
         if "code" in changes:
             client.update_function_code(FunctionName=self.name, ZipFile=self.bundle.zip_bytes)
-            self._wait_ready(ctx, client)
+            wait_ready(ctx, self.region, self.name)
         if set(changes) - {"code"}:
             ctx.aws.retry(lambda: client.update_function_configuration(FunctionName=self.name,
                                                                        **self._settings()),
                           is_iam_propagation_error, timeout=IAM_PROPAGATION_SECONDS)
-            self._wait_ready(ctx, client)
+            wait_ready(ctx, self.region, self.name)
         return {"arn": arn}
 
     def attributes(self, ctx: Context, live: dict[str, Any]) -> dict[str, Any]:
         return {"arn": live["Configuration"]["FunctionArn"]}
 
-    def _wait_ready(self, ctx: Context, client: Any) -> None:
-        """Lambda refuses further updates while State is Pending or LastUpdateStatus InProgress."""
-        def ready() -> bool:
-            config = client.get_function_configuration(FunctionName=self.name)
-            if config.get("State") == "Failed" or config.get("LastUpdateStatus") == "Failed":
-                raise RuntimeError(f"function {self.name} failed: {config.get('StateReason') or ''}")
-            return config.get("State", "Active") == "Active" and config.get(
-                "LastUpdateStatus", "Successful") == "Successful"
-        ctx.aws.wait_until(ready, what=f"function {self.name} to be ready", timeout=UPDATE_WAIT_SECONDS,
-                           interval=1, progress=ctx.progress)
+
+
+def wait_ready(ctx: Context, region: str, name: str) -> None:
+    """Waits until the function's last change is live: State Active and LastUpdateStatus Successful. Until then
+    Lambda refuses further updates, and invocations may still run the previous configuration."""
+    client = ctx.aws.client("lambda", region)
+
+    def ready() -> bool:
+        config = client.get_function_configuration(FunctionName=name)
+        if config.get("State") == "Failed" or config.get("LastUpdateStatus") == "Failed":
+            raise RuntimeError(f"function {name} failed: {config.get('StateReason') or ''}")
+        return config.get("State", "Active") == "Active" and config.get(
+            "LastUpdateStatus", "Successful") == "Successful"
+    ctx.aws.wait_until(ready, what=f"function {name} to be ready", timeout=UPDATE_WAIT_SECONDS, interval=1,
+                       progress=ctx.progress)
 
 
 def delete_function(ctx: Context, record: dict[str, Any]) -> None:

@@ -4,6 +4,7 @@ regional health checks. Route 53 is global; its records carry region "global" in
 
 from __future__ import annotations
 
+import hashlib
 import uuid
 from typing import Any
 
@@ -82,8 +83,10 @@ class RecordSet(Resource):
         wanted = _comparable(self.record)
         return [] if _comparable(live) == wanted else ["record"]
 
+    change_id: str | None = None  # the change that wrote the record in this run, for `wait_change`
+
     def create(self, ctx: Context) -> dict[str, Any]:
-        _change(ctx, self.zone_id, "UPSERT", self.record)
+        self.change_id = submit(ctx, self.zone_id, [("UPSERT", self.record)])
         return {"zone_id": self.zone_id, "record": self.record}
 
     def update(self, ctx: Context, live: dict[str, Any], changes: list[str]) -> dict[str, Any]:
@@ -125,29 +128,47 @@ def find_record(ctx: Context, zone_id: str, record: dict[str, Any]) -> dict[str,
 PENDING_CHANGES = "route53_pending_changes"
 
 
-def _change(ctx: Context, zone_id: str, action: str, record: dict[str, Any]) -> None:
-    """Submits one change. Nothing later in a run needs it propagated, so the run waits for all its changes
-    together at the end (`wait_in_sync`) instead of once per record."""
+def submit(ctx: Context, zone_id: str, changes: list[tuple[str, dict[str, Any]]]) -> str:
+    """Submits one change batch (Route 53 applies it atomically, in order) and returns its change id. Most of a
+    run needs no change propagated, so the run waits for all its changes together at the end (`wait_in_sync`)
+    instead of once per record; `wait_change` waits for one where it matters."""
     r53 = ctx.aws.client("route53", CLIENT_REGION)
     change = r53.change_resource_record_sets(HostedZoneId=zone_id, ChangeBatch={
-        "Comment": f"wildrydes:{ctx.config.deployment}", "Changes": [{"Action": action, "ResourceRecordSet": record}]})
-    ctx.outputs.setdefault(PENDING_CHANGES, []).append((change["ChangeInfo"]["Id"], record["Name"]))
+        "Comment": f"wildrydes:{ctx.config.deployment}",
+        "Changes": [{"Action": action, "ResourceRecordSet": record} for action, record in changes]})
+    change_id = change["ChangeInfo"]["Id"]
+    ctx.outputs.setdefault(PENDING_CHANGES, []).append((change_id, changes[0][1]["Name"]))
+    return change_id
+
+
+def wait_change(ctx: Context, change_id: str, name: str) -> None:
+    """Waits until one change has reached all Route 53 name servers (GetChange INSYNC), bounded."""
+    r53 = ctx.aws.client("route53", CLIENT_REGION)
+    ctx.aws.wait_until(lambda: r53.get_change(Id=change_id)["ChangeInfo"]["Status"] == "INSYNC",
+                       what=f"Route 53 change for {name} to propagate", timeout=600, interval=5,
+                       progress=ctx.progress)
 
 
 def wait_in_sync(ctx: Context) -> None:
     """Waits until every change this run submitted has reached all Route 53 name servers."""
-    r53 = ctx.aws.client("route53", CLIENT_REGION)
     for change_id, name in ctx.outputs.pop(PENDING_CHANGES, []):
-        ctx.aws.wait_until(lambda c=change_id: r53.get_change(Id=c)["ChangeInfo"]["Status"] == "INSYNC",
-                           what=f"Route 53 change for {name} to propagate", timeout=600, interval=5,
-                           progress=ctx.progress)
+        wait_change(ctx, change_id, name)
+
+
+def replace_records(ctx: Context, zone_id: str, old: list[dict[str, Any]], new: list[dict[str, Any]]) -> None:
+    """Replaces live records by others in ONE change batch, deletions first. A CNAME may not share its name with
+    a record of another type, so the new records cannot be added before the old ones go; a batch is applied
+    atomically, so the name answers throughout. The old records leave the state file."""
+    submit(ctx, zone_id, [("DELETE", record) for record in old] + [("UPSERT", record) for record in new])
+    for record in old:
+        ctx.state.remove(RecordSet.kind, GLOBAL, RecordSet(zone_id, record).name)
 
 
 def delete_record(ctx: Context, record: dict[str, Any]) -> None:
     """Deletes the record as it is now (Route 53 wants the exact live record); absent counts as done."""
     live = find_record(ctx, record["zone_id"], record["record"])
     if live is not None:
-        _change(ctx, record["zone_id"], "DELETE", live)
+        submit(ctx, record["zone_id"], [("DELETE", live)])
 
 
 class HealthCheck(Resource):
@@ -178,26 +199,28 @@ class HealthCheck(Resource):
             # Tags come in a second call after CreateHealthCheck; the caller reference names the deployment, so
             # a check whose run died before tagging is still recognised (and tagged now).
             if owner == ctx.config.deployment or (owner is None and check["CallerReference"].startswith(
-                    self._reference_prefix(ctx))):
+                    self.reference_prefix(ctx))):
                 return dict(check, _tagged=owner is not None)
         return None
 
-    def _reference_prefix(self, ctx: Context) -> str:
-        return f"wildrydes-{ctx.config.deployment}-{self.region}-"
+    def reference_prefix(self, ctx: Context) -> str:
+        """`wr-` and a hash of deployment and region: Route 53 caps CallerReference at 64 characters
+        (HealthCheckNonce), too few for the names themselves plus a unique part."""
+        digest = hashlib.sha256(f"{ctx.config.deployment}/{self.region}".encode()).hexdigest()[:16]
+        return f"wr-{digest}-"
 
     def changes(self, ctx: Context, live: dict[str, Any]) -> list[str]:
         config = live["HealthCheckConfig"]
-        changes = [key for key in ("Port", "FailureThreshold", "EnableSNI", "Type")
-                   if config.get(key) != self.config[key]]
+        changes = [key for key in ("Port", "FailureThreshold", "EnableSNI") if config.get(key) != self.config[key]]
         if not live.get("_tagged", True):
             changes.append("tags")
-        if config.get("RequestInterval") != self.config["RequestInterval"]:
-            changes.append("RequestInterval (replace)")
+        # UpdateHealthCheck can change neither the type nor the interval of a check: those need a new one.
+        changes += [f"{key} (replace)" for key in ("Type", "RequestInterval") if config.get(key) != self.config[key]]
         return changes
 
     def create(self, ctx: Context) -> dict[str, Any]:
         r53 = ctx.aws.client("route53", CLIENT_REGION)
-        check = r53.create_health_check(CallerReference=f"{self._reference_prefix(ctx)}{uuid.uuid4()}",
+        check = r53.create_health_check(CallerReference=f"{self.reference_prefix(ctx)}{uuid.uuid4().hex}",
                                         HealthCheckConfig=self.config)["HealthCheck"]
         ctx.record(self, id=check["Id"])
         self._tag(ctx, check["Id"])
@@ -209,9 +232,9 @@ class HealthCheck(Resource):
                 {"Key": "Name", "Value": self.name}, *({"Key": k, "Value": v} for k, v in ctx.config.tag.items())])
 
     def update(self, ctx: Context, live: dict[str, Any], changes: list[str]) -> dict[str, Any]:
-        if "RequestInterval (replace)" in changes:
-            # Route 53 cannot change a check's interval: make a new one; the old one is deleted once no
-            # failover record refers to it any more (see workflows/replicate.py).
+        if any(change.endswith("(replace)") for change in changes):
+            # Make a new check; the old one is deleted once no failover record refers to it any more (see
+            # workflows/replicate.py).
             ctx.outputs.setdefault("retired_health_checks", []).append(live["Id"])
             return self.create(ctx)
         if set(changes) - {"tags"}:

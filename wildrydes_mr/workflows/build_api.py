@@ -9,7 +9,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from wildrydes_mr import bundle
-from wildrydes_mr.engine import Context, Resource, converge
+from wildrydes_mr.engine import PLACEHOLDER, Context, Resource, converge
 from wildrydes_mr.resources.apigateway import RestApi, Route, execute_api_arn
 from wildrydes_mr.resources.dynamodb import LISTING_INDEX, Table, table_arn
 from wildrydes_mr.resources.iam import Role, lambda_trust_policy, role_arn
@@ -101,7 +101,7 @@ def build_region(ctx: Context, region: str) -> dict[str, Any]:
     """Converges module 1 in `region`; returns the API id and URL."""
     resources, api = regional_resources(ctx, region)
     api_attributes = converge(ctx, resources)[-1]
-    api_id = api_attributes.get("id", "(new)")
+    api_id = api_attributes.get("id", PLACEHOLDER)
     converge(ctx, [InvokePermission(region, function_name(ctx, spec),
                                     execute_api_arn(ctx, region, api_id, "*", spec.method, spec.path))
                    for spec in FUNCTIONS])

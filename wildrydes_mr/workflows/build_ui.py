@@ -9,7 +9,7 @@ import json
 from pathlib import Path
 from typing import Any
 
-from wildrydes_mr.engine import Context, Resource, converge, converge_one
+from wildrydes_mr.engine import PLACEHOLDER, Context, Resource, converge, converge_one
 from wildrydes_mr.errors import UsageError
 from wildrydes_mr.resources import cloudfront, cognito, s3
 from wildrydes_mr.resources.apigateway import RestApi, execute_api_arn
@@ -76,10 +76,10 @@ def run(ctx: Context) -> dict[str, Any]:
 
     pool = converge_one(ctx, cognito.IdentityPool(region, cognito.pool_name(ctx.config.deployment),
                                                   ctx.config.site.facebook_app_id))
-    pool_id = pool.get("id", "(new pool)")
+    pool_id = pool.get("id", PLACEHOLDER)
     role = converge_one(ctx, Role(region, identity_role_name(ctx), cognito.identity_trust_policy(pool_id),
                                   identity_policy(ctx, apis), description="Wild Rydes web app users (Cognito)"))
-    converge_one(ctx, cognito.PoolRoles(region, pool_id, role.get("arn", "(new role)")))
+    converge_one(ctx, cognito.PoolRoles(region, pool_id, role.get("arn", PLACEHOLDER)))
 
     bucket = bucket_name(ctx, region)
     https = ctx.config.site.https
@@ -90,10 +90,10 @@ def run(ctx: Context) -> dict[str, Any]:
         oac = converge_one(ctx, cloudfront.OriginAccessControl(region, f"{ctx.config.deployment}-site"))
         distribution = converge_one(ctx, cloudfront.Distribution(
             region, f"{ctx.config.deployment}-site", f"{bucket}.s3.{region}.amazonaws.com",
-            oac.get("id", "(new)")))
+            oac.get("id", PLACEHOLDER)))
         resources.append(s3.BucketPolicy(region, bucket, s3.cloudfront_read_policy(
-            bucket, distribution.get("arn", "(new distribution)"), partition)))
-        public_url = f"https://{distribution['domain']}/" if distribution else "(new distribution)"
+            bucket, distribution.get("arn", PLACEHOLDER), partition)))
+        public_url = f"https://{distribution['domain']}/" if distribution else PLACEHOLDER
     else:
         ctx.reporter.warn("site.https is false: the site is plain HTTP, and Facebook login needs HTTPS")
         resources.append(s3.BucketPolicy(region, bucket, s3.public_read_policy(bucket, partition)))

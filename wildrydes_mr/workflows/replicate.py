@@ -9,14 +9,14 @@ from __future__ import annotations
 
 from typing import Any
 
-from wildrydes_mr.engine import Context, converge, converge_one, in_parallel
+from wildrydes_mr.engine import PLACEHOLDER, UPDATE, Action, Context, converge, converge_one, in_parallel
 from wildrydes_mr.errors import UsageError
 from wildrydes_mr.objectives import require_predicted_rto_within_objective
 from wildrydes_mr.resources import acm, domains, dynamodb, route53
+from wildrydes_mr.resources.route53 import fqdn
 from wildrydes_mr.workflows import build_api, build_ui
 
 MODULE = "replicate"
-PLACEHOLDER = "(known after create)"
 
 
 def failover_name(ctx: Context) -> str:
@@ -65,13 +65,48 @@ def replicate_region(ctx: Context, region: str, zone_id: str) -> dict[str, Any]:
     for name in (api_domain, own_domain):
         names[name] = converge_one(ctx, domains.DomainName(region, name, certificate_arn))
         converge_one(ctx, domains.BasePathMapping(region, name, api.get("api_id") or PLACEHOLDER, config.api.stage))
+    # The regional name first, and propagated, before the health check that probes it: a checker that looks
+    # the name up before it exists caches NXDOMAIN (for the zone's SOA minimum, 15 minutes by default).
+    regional_record = route53.RecordSet(zone_id, {"Name": own_domain, "Type": "A",
+                                                  "AliasTarget": _alias(names[own_domain])})
+    converge_one(ctx, regional_record)
+    if regional_record.change_id and not ctx.dry_run:
+        route53.wait_change(ctx, regional_record.change_id, own_domain)
     check = converge_one(ctx, route53.HealthCheck(
         region, f"{config.deployment}-{region}", own_domain, config.dns.health_check.interval,
         config.dns.health_check.failure_threshold))
-    converge_one(ctx, route53.RecordSet(zone_id, {"Name": own_domain, "Type": "A",
-                                                  "AliasTarget": _alias(names[own_domain])}))
     return {"api_domain": names[api_domain], "health_check_id": check.get("id", PLACEHOLDER),
             "api_url": api.get("api_url"), "replica": replica}
+
+
+def failover_records(ctx: Context, zone_id: str, regions: dict[str, dict[str, Any]]) -> list[route53.RecordSet]:
+    """`api.<domain>` as a PRIMARY/SECONDARY pair of CNAME failover records to the regional domain names, each
+    guarded by its region's health check. A CNAME carries its own TTL (`dns.ttl`), which is what clients keep
+    their answer for; an alias record would take API Gateway's 60 s instead, whatever the config said."""
+    primary, secondary = ctx.config.regions.both
+    return [route53.RecordSet(zone_id, {
+        "Name": failover_name(ctx), "Type": "CNAME", "SetIdentifier": _set_identifier(ctx, region, role),
+        "Failover": role, "HealthCheckId": regions[region]["health_check_id"], "TTL": ctx.config.dns.ttl,
+        "ResourceRecords": [{"Value": regions[region]["api_domain"].get("regional_domain_name", PLACEHOLDER)}]})
+        for role, region in (("PRIMARY", primary), ("SECONDARY", secondary))]
+
+
+def _set_identifier(ctx: Context, region: str, role: str) -> str:
+    return f"{ctx.config.deployment}-{region}-{role.lower()}"
+
+
+def _migrate_failover_aliases(ctx: Context, zone_id: str, records: list[route53.RecordSet]) -> None:
+    """Deployments made before the failover records became CNAMEs have alias A records there: both pairs are
+    swapped in one atomic change batch, so `api.<domain>` never goes without an answer."""
+    old = [live for record in records if (live := route53.find_record(ctx, zone_id, dict(record.record, Type="A")))]
+    if not old:
+        return
+    action = Action(UPDATE, route53.RecordSet.kind, route53.GLOBAL, f"{fqdn(failover_name(ctx))} A",
+                    f"failover alias records become CNAME records (TTL {ctx.config.dns.ttl} s)")
+    ctx.actions.append(action)
+    ctx.reporter.action(action, ctx.dry_run)
+    if not ctx.dry_run:
+        route53.replace_records(ctx, zone_id, old, [record.record for record in records])
 
 
 def run(ctx: Context, parallel: bool = True) -> dict[str, Any]:
@@ -84,12 +119,9 @@ def run(ctx: Context, parallel: bool = True) -> dict[str, Any]:
     regions = in_parallel({region: (lambda r=region: replicate_region(ctx, r, zone_id))
                            for region in (primary, secondary)}, parallel=parallel)
 
-    name = failover_name(ctx)
-    converge(ctx, [route53.RecordSet(zone_id, {
-        "Name": name, "Type": "A", "SetIdentifier": f"{ctx.config.deployment}-{region}-{role.lower()}",
-        "Failover": role, "HealthCheckId": regions[region]["health_check_id"],
-        "AliasTarget": _alias(regions[region]["api_domain"])})
-        for role, region in (("PRIMARY", primary), ("SECONDARY", secondary))])
+    records = failover_records(ctx, zone_id, regions)
+    _migrate_failover_aliases(ctx, zone_id, records)
+    converge(ctx, records)
     if not ctx.dry_run:
         # The replica has been building while everything above ran, and the records propagating: only now
         # are their ends awaited, together.

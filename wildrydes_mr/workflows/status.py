@@ -7,8 +7,10 @@ run): `nothing` means present and matching, `update` drifted, `create` missing.
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from typing import Any
 
+from wildrydes_mr.aws import BotoCoreError, ClientError, error_message
 from wildrydes_mr.engine import CREATE, NOTHING, Context
 from wildrydes_mr.workflows import build_api, build_ui, replicate, test_failover
 
@@ -24,6 +26,16 @@ def _plan(ctx: Context) -> None:
         build_api.run(ctx)
     if build_ui.MODULE in modules:
         build_ui.run(ctx)
+
+
+def _observed(read: Callable[[], Any], unknown: Any, result: dict[str, Any], error_key: str) -> Any:
+    """What Route 53 sees, or `unknown` with the reason when it cannot be read (a status is read-only and says
+    what it can; an emulator may lack TestDNSAnswer)."""
+    try:
+        return read()
+    except (ClientError, BotoCoreError, OSError) as exc:
+        result[error_key] = error_message(exc)
+        return unknown
 
 
 def run(ctx: Context) -> dict[str, Any]:
@@ -44,8 +56,8 @@ def run(ctx: Context) -> dict[str, Any]:
         "fault": ctx.state.extras.get("fault")}
     if ctx.state.extras.get("failover_api_url"):
         observer = test_failover.observer(ctx)
-        result["health"] = observer.health()
-        result["dns_answer"] = observer.dns_region()
+        result["health"] = _observed(observer.health, {}, result, "health_error")
+        result["dns_answer"] = _observed(observer.dns_region, None, result, "dns_error")
         result["failover_url"] = ctx.target.failover_url(ctx.config.dns.domain)
     site_url = ctx.state.extras.get("site_url")
     if site_url:

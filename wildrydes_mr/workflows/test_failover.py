@@ -51,7 +51,8 @@ def observer(ctx: Context) -> Observer:
                    for r in (primary, secondary)}
     zone_id = ctx.config.dns.hosted_zone_id or _recorded(ctx, route53.HostedZone.kind, route53.GLOBAL,
                                                          ctx.config.dns.domain)["id"]
-    return AwsObserver(ctx.aws, route53.zone_id_only(zone_id), name, checks, api_domains)
+    return AwsObserver(ctx.aws, route53.zone_id_only(zone_id), name, checks, api_domains,
+                       failure_threshold=ctx.config.dns.health_check.failure_threshold)
 
 
 def signing_credentials(ctx: Context) -> Any:
