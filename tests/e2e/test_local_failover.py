@@ -4,6 +4,8 @@ timeline; a run killed with SIGKILL halfway leaves its fault recorded, and --res
 
 from __future__ import annotations
 
+import dataclasses
+import datetime as dt
 import json
 import os
 import signal
@@ -14,6 +16,17 @@ from pathlib import Path
 
 import pytest
 from e2e_helpers import PRIMARY, moto_client, wildrydes, wildrydes_json
+from route53_fleet import Route53Fleet
+
+from wildrydes_mr import config as config_module
+from wildrydes_mr import faults
+from wildrydes_mr import state as state_module
+from wildrydes_mr.aws import Aws
+from wildrydes_mr.engine import Context
+from wildrydes_mr.local.daemon import OPERATOR_ARN
+from wildrydes_mr.observers import AwsObserver
+from wildrydes_mr.targets import LOCAL_ACCESS_KEY_ID, LOCAL_SECRET_ACCESS_KEY, Endpoint, Target
+from wildrydes_mr.workflows import test_failover
 
 SECONDARY = "ap-southeast-1"
 FUNCTIONS = ("wildrydes-list-tickets", "wildrydes-create-ticket", "wildrydes-health")
@@ -100,3 +113,79 @@ def test_sigkill_halfway_then_restore_removes_the_fault(replicated):
     assert_no_fault_left(endpoint)
     assert "fault" not in json.loads(state_file.read_text())["extras"]
     assert wildrydes_json(workdir, "test-failover", "--restore", config=config)["restored"] is False
+
+
+class QuietReporter:
+    def progress(self, message: str) -> None: ...
+    def action(self, action, dry_run: bool) -> None: ...
+    def warn(self, message: str) -> None: ...
+
+
+@dataclasses.dataclass(frozen=True)
+class AwsPathTarget(Target):
+    """Target aws (so test-failover takes its AWS code path: AwsObserver, the operator's own IAM credentials,
+    clocks unscaled) whose public names are the local DNS plane's URLs."""
+
+    dns_urls: dict[str, str] = dataclasses.field(default_factory=dict)
+
+    def failover_url(self, domain: str) -> str:
+        return self.dns_urls["failover"]
+
+    def regional_url(self, region: str, name: str) -> str:
+        return self.dns_urls[region]
+
+
+def test_game_day_aws_code_path_against_the_local_data_plane(replicated, monkeypatch, tmp_path):
+    workdir, config_path, endpoint = replicated
+    runtime = json.loads((workdir / ".wildrydes" / "local-cloud.json").read_text())
+    cfg = config_module.load(config_path)
+    state = state_module.load(workdir / ".wildrydes" / "wildrydes.json", cfg.deployment, cfg.target)
+    # Plain IAM credentials (an IAM user's keys, no Cognito identity) sign the canary, as an operator's would.
+    target = AwsPathTarget(endpoint=Endpoint(endpoint, LOCAL_ACCESS_KEY_ID, LOCAL_SECRET_ACCESS_KEY),
+                           dns_urls=runtime["dns_urls"])
+    ctx = Context(aws=Aws(target.endpoint), config=cfg, state=state, target=target, module="test-failover",
+                  dry_run=False, reporter=QuietReporter())
+    assert not ctx.target.is_local
+
+    # Route 53's checkers and DNS answers, stubbed to follow the fault as Route 53 would, time-compressed like
+    # the local data plane (interval 10 s × 0.1).
+    interval, threshold = cfg.dns.health_check.interval * cfg.local.time_scale, cfg.dns.health_check.failure_threshold
+    checks = {r: (state.get("route53-health-check", r, f"wildrydes-{r}")["id"], runtime["dns_urls"][r])
+              for r in (PRIMARY, SECONDARY)}
+    failover = {role: (region, state.get("apigw-domain", region, f"api.{cfg.dns.domain}")["regional_domain_name"])
+                for role, region in (("PRIMARY", PRIMARY), ("SECONDARY", SECONDARY))}
+    fleet = Route53Fleet(checks, interval, threshold, failover)
+    fleet.install(ctx.aws.events)
+    product_observer = test_failover.observer
+
+    def compressed_observer(c):
+        observer = product_observer(c)
+        assert isinstance(observer, AwsObserver)
+        observer.poll_interval = interval / 2  # at least one poll per RequestInterval, as at 5 s on AWS
+        return observer
+    monkeypatch.setattr(test_failover, "observer", compressed_observer)
+    fleet.start()
+    try:
+        report = test_failover.run(ctx, fault="outage", report_dir=tmp_path)
+    finally:
+        fleet.stop()
+        faults.remove(ctx)
+
+    assert report["passed"] is True, report["problems"]
+    assert report["served_by"] == {"before": PRIMARY, "during": SECONDARY, "after": PRIMARY}
+    assert report["writes"]["acknowledged"] > 10 and report["lost_writes"] == []
+    # Detection as Route 53 decides it: FailureThreshold consecutive failures per checker, then the 18% rule —
+    # about threshold × interval after the fault, not one interval (which the last results alone would say).
+    assert (threshold - 1) * interval <= report["detection_seconds"] <= (threshold + 1.5) * interval + 1
+    assert abs(fleet.unhealthy_since(PRIMARY) - (iso_seconds(report["t0"]) + report["detection_seconds"])) < \
+        interval + 1
+    assert report["dns_seconds"] >= report["detection_seconds"]
+    assert report["detection_seconds"] <= report["rto_seconds"] <= report["predicted_rto_seconds"]
+    # The canary's tickets were made by the operator's IAM user, not by an invented Cognito identity.
+    canary = [item for item in moto_client(endpoint, "dynamodb", PRIMARY).scan(TableName="SXRTickets")["Items"]
+              if item["assigned"]["S"] == "game-day canary"]
+    assert canary and {item["createdBy"]["S"] for item in canary} == {OPERATOR_ARN}
+
+
+def iso_seconds(text: str) -> float:
+    return dt.datetime.fromisoformat(text.replace("Z", "+00:00")).timestamp()

@@ -74,7 +74,9 @@ class GlobalTableReplicas(Rule):
             return None
         table = call.params["TableName"]
         source = call.layer.raw_call(call, "dynamodb", "DescribeTable", TableName=table)["Table"]
-        replicas = call.layer.recall(self).get(self._key(call.region, table), {})
+        now = call.now
+        replicas = {region: replica for region, replica in call.layer.recall(self).get(
+            self._key(call.region, table), {}).items() if self._status(now, replica) is not None}
         for update in call.params["ReplicaUpdates"]:
             if "Create" in update:
                 region = update["Create"]["RegionName"]

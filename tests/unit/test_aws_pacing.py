@@ -1,0 +1,74 @@
+"""Aws.paced: API Gateway's "1 request every 30 s per account" quotas, spaced within a process and retried when
+another process (or an earlier command) used the window."""
+
+from __future__ import annotations
+
+import pytest
+from botocore.exceptions import ClientError
+
+from wildrydes_mr.aws import Aws
+
+
+class Clock:
+    def __init__(self):
+        self.t = 0.0
+        self.sleeps: list[float] = []
+
+    def now(self) -> float:
+        return self.t
+
+    def monotonic(self) -> float:
+        return self.t
+
+    def sleep(self, seconds: float) -> None:
+        self.sleeps.append(seconds)
+        self.t += seconds
+
+
+def throttled(retry_after: str | None = "30") -> ClientError:
+    response = {"Error": {"Code": "TooManyRequestsException", "Message": "Too Many Requests"},
+                "ResponseMetadata": {"HTTPStatusCode": 429}}
+    if retry_after:
+        response["retryAfterSeconds"] = retry_after
+    return ClientError(response, "CreateDomainName")
+
+
+def test_calls_with_one_key_are_spaced_by_the_window():
+    aws = Aws(clock=Clock())
+    times = []
+    for _ in range(3):
+        aws.paced("apigateway:CreateDomainName", 30, lambda: times.append(aws.clock.t), timeout=300)
+    assert times == [0.0, 30.0, 60.0]
+    aws.paced("apigateway:CreateDeployment", 5, lambda: times.append(aws.clock.t), timeout=300)
+    assert times[-1] == 60.0  # another operation has a window of its own
+
+
+def test_throttled_call_is_retried_after_aws_says_and_gives_up_at_the_bound():
+    aws = Aws(clock=Clock())
+    answers = [throttled("12"), throttled(None), "created"]
+
+    def call():
+        answer = answers.pop(0)
+        if isinstance(answer, Exception):
+            raise answer
+        return answer
+    progress = []
+    assert aws.paced("apigateway:CreateDomainName", 30, call, timeout=300, progress=progress.append) == "created"
+    assert aws.clock.sleeps == [12.0, 30.0]  # Retry-After, then the window
+    assert any("retry in 12 s" in line for line in progress)
+
+    def always():
+        raise throttled()
+    with pytest.raises(ClientError, match="TooManyRequests"):
+        aws.paced("apigateway:DeleteDomainName", 30, always, timeout=100)
+    assert aws.clock.t <= 42 + 100 + 30
+
+
+def test_other_errors_are_not_retried():
+    aws = Aws(clock=Clock())
+
+    def denied():
+        raise ClientError({"Error": {"Code": "AccessDeniedException", "Message": "no"}}, "CreateDomainName")
+    with pytest.raises(ClientError, match="AccessDenied"):
+        aws.paced("apigateway:CreateDomainName", 30, denied, timeout=300)
+    assert aws.clock.sleeps == []
