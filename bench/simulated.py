@@ -1,42 +1,53 @@
-"""Simulated AWS latency for the benchmark: a per-thread virtual clock and botocore hooks that make the local
-cloud answer "not ready yet" for as long as the real AWS operation would take.
+"""Simulated AWS latency for the benchmark: a per-thread virtual clock, and the tests' AWS behaviour layer
+(tests/fidelity) answering on it for as long as AWS would.
 
 On the local cloud every wait is over at the first probe, so a deploy's wall time says nothing about how its
-ordering overlaps AWS's slow operations. Here the product's own wait loops (`Aws.wait_until`, `Aws.retry`) run
-unchanged against `SimulatedClock`, whose `sleep()` advances only the calling thread's virtual time, while
-`SimulatedWaits` rewrites the probe answers until the simulated duration has passed since the operation started:
-
-    certificate validation   acm DescribeCertificate: PENDING_VALIDATION     5 min after RequestCertificate
-    replica creation         dynamodb DescribeTable: Replicas[r] CREATING   8 min after UpdateTable(ReplicaUpdates)
-    IAM propagation          lambda CreateFunction: "cannot be assumed"    10 s after CreateRole
-    CloudFront               cloudfront GetDistribution: InProgress         4 min after CreateDistribution
-    Route 53                 route53 GetChange: PENDING                    30 s after ChangeResourceRecordSets
+ordering overlaps AWS's slow operations. Here the product's own wait loops (`Aws.wait_until`, `Aws.retry`,
+`Aws.paced`) run unchanged against `SimulatedClock`, whose `sleep()` advances only the calling thread's virtual
+time, while the behaviour layer — the same rules the tests hold the product to — answers "not yet" or "not
+now" until each rule's duration has passed on the calling thread's clock: certificate validation (and its
+records appearing later), a replica's creation, IAM propagation, CloudFront's deployment, Route 53 changes
+reaching INSYNC, API Gateway's quota windows (30 s between custom-domain calls), point-in-time recovery not yet
+available, Lambda updates in progress, a certificate held by a deleted custom domain. DURATIONS below.
 
 Threads: a thread that first touches the clock starts at the virtual time of the thread that made the clock (the
 one running the workflow, blocked in `engine.in_parallel` meanwhile), and that thread, when it next reads the
 clock, moves to the latest virtual time of any thread. So a workflow's virtual duration is its critical path:
 the sequential parts plus the slowest of the concurrent region threads.
 
-moto ignores ReplicaUpdates; with these hooks the primary's DescribeTable shows the replica, so the product takes
-its real-AWS path (no emulated replica table is made). Use a throwaway local cloud for simulated runs.
+The local cloud is an emulator endpoint, where the product makes a replica as a table of its own; the run makes
+it take its AWS path instead (UpdateTable(ReplicaUpdates), answered by the layer's global tables). Use a
+throwaway local cloud for simulated runs.
 """
 
 from __future__ import annotations
 
+import sys
 import threading
 from dataclasses import dataclass, field
+from pathlib import Path
 from typing import Any
 
-from botocore.exceptions import ClientError
+sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "tests"))
 
-# Simulated duration of each slow AWS operation, in seconds.
+from fidelity.catalogue import build_layer
+from fidelity.store import MemoryStore
+
+# AWS-like durations (seconds) for the behaviour layer's rules; the others keep the layer's defaults (e.g.
+# "acm-describe-after-request" 5 s, "dynamodb-pitr-unavailable" 20 s, "lambda-update-in-progress" 5 s,
+# "apigateway-rate-limits" AWS's own quota windows: 30 s between custom-domain calls).
 DURATIONS = {
-    "certificate validation": 300.0,
-    "replica creation": 480.0,
-    "IAM propagation": 10.0,
-    "CloudFront deployment": 240.0,
-    "Route 53 change INSYNC": 30.0,
+    "acm-validation-needs-dns": 300.0,  # certificate validation: minutes
+    "dynamodb-global-table-replicas": 480.0,  # a new replica: minutes, more with data
+    "iam-role-propagation": 10.0,
+    "cloudfront-deploying": 240.0,
+    "route53-change-propagation": 30.0,  # INSYNC
+    "acm-certificate-in-use": 600.0,  # released by a deleted custom domain: minutes (~20 reported)
 }
+# Rules whose duration is how long one AWS operation takes to be ready (the others are windows and holds).
+READINESS = ("acm-validation-needs-dns", "dynamodb-global-table-replicas", "iam-role-propagation",
+             "cloudfront-deploying", "route53-change-propagation", "acm-certificate-in-use",
+             "dynamodb-pitr-unavailable", "lambda-update-in-progress")
 REGIONAL_SERVICES = {"acm", "dynamodb", "lambda", "apigateway", "logs"}
 
 
@@ -100,178 +111,55 @@ class SimulatedClock:
             cell.waiting_for = ""  # the next probe says again what the thread waits for
 
 
-@dataclass
-class Operation:
-    """One simulated slow operation: started by a thread at a virtual time, ready `duration` later."""
-
-    kind: str
-    key: str
-    thread: str
-    started: float
-    duration: float
-    ready_seen_at: float | None = None  # virtual time at which a probe first saw it ready
-    seen_by: str = ""
-
-    @property
-    def ready(self) -> float:
-        return self.started + self.duration
-
-
 class SimulatedWaits:
-    """botocore hooks for every `Aws` of a simulated run (call `install(aws)` once per Aws)."""
+    """The test harness's AWS behaviour layer (tests/fidelity: the same rules the tests hold the product to),
+    on `SimulatedClock`, with AWS-like durations; each sleep is attributed to the rule whose answer made the
+    thread wait. Call `install(aws)` once per `Aws`."""
 
     def __init__(self, clock: SimulatedClock, durations: dict[str, float] | None = None):
         self.clock = clock
-        self.durations = dict(durations or DURATIONS)
-        self.operations: list[Operation] = []
-        self._by_key: dict[tuple[str, str], Operation] = {}
+        self.durations = {**DURATIONS, **(durations or {})}
+        self.layer = build_layer(MemoryStore(), clock, self.durations)
+        self.layer.on_fired = self._attribute
+        self.fired: list[tuple[float, str, str]] = []  # (virtual time, rule, thread)
         self._lock = threading.Lock()
 
     def install(self, aws: Any) -> None:
-        aws.events.register("before-parameter-build", self._remember_params)
-        aws.events.register("before-call", self._before_call)
-        aws.events.register("after-call", self._after_call)
+        self.layer.register(aws.events)
+        aws.events.register("before-call", self._label_thread)
+        # The local cloud is an emulator endpoint, on which the product makes a replica as a table of its own;
+        # here it takes the AWS path (UpdateTable(ReplicaUpdates)), answered by the layer's global tables.
+        emulated = aws.is_emulated
+        aws.is_emulated = lambda service, region: service != "dynamodb" and emulated(service, region)
 
-    # --- bookkeeping -------------------------------------------------------------------------------------
-
-    def _start(self, kind: str, key: str) -> None:
+    def _attribute(self, rule: Any) -> None:
         cell = self.clock.cell()
-        operation = Operation(kind, key, cell.label or cell.name, cell.t, self.durations[kind])
+        cell.waiting_for = f"{rule.name} ({cell.label or cell.name})"
         with self._lock:
-            self.operations.append(operation)
-            self._by_key[(kind, key)] = operation
+            self.fired.append((cell.t, rule.name, cell.label or cell.name))
 
-    def _pending(self, kind: str, key: str) -> bool:
-        """True while the operation is not done yet at the calling thread's virtual time; remembers what the
-        thread is waiting for, so that its sleeps are attributed."""
-        operation = self._by_key.get((kind, key))
-        if operation is None:
-            return False
+    def _label_thread(self, model: Any = None, context: Any = None, **_: Any) -> None:
         cell = self.clock.cell()
-        if cell.t < operation.ready:
-            cell.waiting_for = f"{kind} ({operation.thread})"
-            return True
-        if operation.ready_seen_at is None:
-            operation.ready_seen_at, operation.seen_by = cell.t, cell.label or cell.name
-        cell.waiting_for = ""
-        return False
-
-    def _label_thread(self, model: Any, context: dict[str, Any]) -> None:
-        cell = self.clock.cell()
-        if not cell.label and model.service_model.service_name in REGIONAL_SERVICES:
-            cell.label = f"{context.get('client_region')} thread"
-
-    # --- hooks ------------------------------------------------------------------------------------------
-
-    @staticmethod
-    def _remember_params(params: Any = None, context: Any = None, **_: Any) -> None:
-        if context is not None and isinstance(params, dict):
-            context["simulated_params"] = params
-
-    def _before_call(self, model: Any = None, context: Any = None, **_: Any) -> None:
-        if model is None or context is None:
-            return
-        self._label_thread(model, context)
-        if model.service_model.service_name == "lambda" and model.name == "CreateFunction":
-            role = str(context.get("simulated_params", {}).get("Role", "")).rsplit("/", 1)[-1]
-            if self._pending("IAM propagation", role):
-                raise ClientError({"Error": {"Code": "InvalidParameterValueException",
-                                             "Message": "The role defined for the function cannot be assumed by "
-                                                        "Lambda."}}, "CreateFunction")
-
-    def _after_call(self, model: Any = None, parsed: Any = None, context: Any = None, http_response: Any = None,
-                    **_: Any) -> None:
-        if model is None or not isinstance(parsed, dict) or "Error" in parsed:
-            return
-        if http_response is not None and getattr(http_response, "status_code", 200) >= 300:
-            return
-        service, operation = model.service_model.service_name, model.name
-        params = (context or {}).get("simulated_params", {})
-        region = (context or {}).get("client_region", "")
-        handler = getattr(self, f"_on_{service.replace('-', '_')}_{operation}", None)
-        if handler is not None:
-            handler(parsed, params, region)
-
-    # acm
-    def _on_acm_RequestCertificate(self, parsed: dict, params: dict, region: str) -> None:
-        self._start("certificate validation", parsed["CertificateArn"])
-
-    def _on_acm_DescribeCertificate(self, parsed: dict, params: dict, region: str) -> None:
-        certificate = parsed.get("Certificate", {})
-        if certificate.get("Status") == "ISSUED" and self._pending("certificate validation",
-                                                                   certificate.get("CertificateArn", "")):
-            certificate["Status"] = "PENDING_VALIDATION"
-
-    # dynamodb
-    def _on_dynamodb_UpdateTable(self, parsed: dict, params: dict, region: str) -> None:
-        for update in params.get("ReplicaUpdates", []):
-            if "Create" in update:
-                self._start("replica creation", f"{params['TableName']} {region}>{update['Create']['RegionName']}")
-
-    def _on_dynamodb_DescribeTable(self, parsed: dict, params: dict, region: str) -> None:
-        table = parsed.get("Table", {})
-        replicas = list(table.get("Replicas", []))
-        for operation in [o for o in self.operations if o.kind == "replica creation"]:
-            name, regions = operation.key.split(" ")
-            source, target = regions.split(">")
-            if name != table.get("TableName") or source != region:
-                continue
-            status = "CREATING" if self._pending("replica creation", operation.key) else "ACTIVE"
-            existing = next((r for r in replicas if r.get("RegionName") == target), None)
-            if existing is None:
-                replicas.append({"RegionName": target, "ReplicaStatus": status})
-            else:
-                existing["ReplicaStatus"] = status
-        if replicas:
-            table["Replicas"] = replicas
-
-    # iam
-    def _on_iam_CreateRole(self, parsed: dict, params: dict, region: str) -> None:
-        self._start("IAM propagation", parsed["Role"]["RoleName"])
-
-    # cloudfront
-    def _on_cloudfront_CreateDistribution(self, parsed: dict, params: dict, region: str) -> None:
-        self._start("CloudFront deployment", parsed["Distribution"]["Id"])
-
-    _on_cloudfront_CreateDistributionWithTags = _on_cloudfront_CreateDistribution
-
-    def _on_cloudfront_GetDistribution(self, parsed: dict, params: dict, region: str) -> None:
-        distribution = parsed.get("Distribution", {})
-        if self._pending("CloudFront deployment", distribution.get("Id", "")):
-            distribution["Status"] = "InProgress"
-        elif distribution.get("Id") and ("CloudFront deployment", distribution["Id"]) in self._by_key:
-            distribution["Status"] = "Deployed"
-
-    # route53
-    def _on_route53_ChangeResourceRecordSets(self, parsed: dict, params: dict, region: str) -> None:
-        # moto answers every change with the same id (and GetChange echoes any id): make each one unique.
-        with self._lock:
-            change_id = f"SIMULATED{len(self.operations) + 1}"
-        parsed["ChangeInfo"]["Id"] = f"/change/{change_id}"
-        self._start("Route 53 change INSYNC", change_id)
-
-    def _on_route53_GetChange(self, parsed: dict, params: dict, region: str) -> None:
-        info = parsed.get("ChangeInfo", {})
-        if self._pending("Route 53 change INSYNC", info.get("Id", "").rsplit("/", 1)[-1]):
-            info["Status"] = "PENDING"
-        elif info:
-            info["Status"] = "INSYNC"
+        if model is not None and not cell.label and model.service_model.service_name in REGIONAL_SERVICES:
+            cell.label = f"{(context or {}).get('client_region')} thread"
 
     # --- figures ----------------------------------------------------------------------------------------
 
     def summary(self, since: float, until: float) -> dict[str, Any]:
-        """Operations started in [since, until) of virtual time: their sum, the longest, and each of them."""
-        started = [o for o in self.operations if since <= o.started < until]
-        longest = max(started, key=lambda o: o.duration, default=None)
-        return {
-            "sum_of_waits_s": sum(o.duration for o in started),
-            "longest_wait_s": longest.duration if longest else 0.0,
-            "longest_wait": f"{longest.kind} ({longest.thread})" if longest else "",
-            "operations": [{"kind": o.kind, "thread": o.thread, "started_s": round(o.started - since, 1),
-                            "ready_s": round(o.ready - since, 1),
-                            "seen_ready_s": None if o.ready_seen_at is None else round(o.ready_seen_at - since, 1),
-                            "seen_by": o.seen_by} for o in started],
-        }
+        """The rules that made threads wait in [since, until) of virtual time, and the longest of those waits (a
+        readiness rule's duration: how long AWS takes, e.g. to create a replica): a floor for the critical path."""
+        with self._lock:
+            fired = [(at, name, thread) for at, name, thread in self.fired if since <= at < until]
+        durations = {rule.name: rule.duration for rule in self.layer.rules}
+        rules: dict[str, dict[str, Any]] = {}
+        for at, name, thread in fired:
+            entry = rules.setdefault(name, {"first_s": round(at - since, 1), "answers": 0, "threads": set()})
+            entry["answers"] += 1
+            entry["threads"].add(thread)
+        longest = max((name for name in rules if name in READINESS), key=durations.get, default="")
+        return {"longest_wait_s": durations.get(longest, 0.0), "longest_wait": longest,
+                "rules": {name: {**entry, "threads": sorted(entry["threads"]), "duration_s": durations[name]}
+                          for name, entry in sorted(rules.items())}}
 
 
 def timelines(clock: SimulatedClock, since: float, until: float) -> list[dict[str, Any]]:

@@ -49,7 +49,7 @@ def test_build_api_on_aws_path_is_idempotent_and_cleanup_leaves_nothing(moto_ser
 def test_dry_run_on_empty_account_lists_creates_and_creates_nothing(moto_server, tmp_path):
     planned = wildrydes(moto_server, tmp_path, "build-api", "--dry-run")
     assert planned["dry_run"] is True
-    assert {a["action"] for a in planned["actions"]} == {"create"} and len(planned["actions"]) == 14
+    assert {a["action"] for a in planned["actions"]} == {"create"} and len(planned["actions"]) == 15
     assert functions(moto_server) == {}
     assert aws_cli(moto_server, "dynamodb", "list-tables")["TableNames"] == []
 

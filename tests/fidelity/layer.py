@@ -81,6 +81,7 @@ class BehaviourLayer:
     store: Any
     clock: Any
     durations: dict[str, float] = field(default_factory=dict)
+    on_fired: Callable[[Rule], None] | None = None  # e.g. the benchmark's attribution of waits to rules
     _local: threading.local = field(default_factory=threading.local)
 
     def __post_init__(self) -> None:
@@ -100,6 +101,8 @@ class BehaviourLayer:
             fired = data.setdefault("fired", {})
             fired[rule.name] = fired.get(rule.name, 0) + 1
         self.store.update(count)
+        if self.on_fired is not None:
+            self.on_fired(rule)
 
     def fired_counts(self) -> dict[str, int]:
         return dict(self.store.read().get("fired", {}))
@@ -125,7 +128,10 @@ class BehaviourLayer:
             if client is None:
                 import boto3
 
-                client = boto3.session.Session().client(service, region_name=region, endpoint_url=call.endpoint_url)
+                # moto takes any credentials (and the same account for all of these): no chain is needed.
+                client = boto3.session.Session().client(
+                    service, region_name=region, endpoint_url=call.endpoint_url,
+                    aws_access_key_id="AKIAFIDELITYHARNESS0", aws_secret_access_key="fidelity-harness")
                 self._raw_clients[key] = client
         self._local.bypass = True
         try:
@@ -134,6 +140,13 @@ class BehaviourLayer:
             self._local.bypass = False
 
     # --- botocore hooks -----------------------------------------------------------------------------------
+    def register(self, events: Any) -> None:
+        """Hooks this layer into one event emitter (an `Aws`'s, say). The test harness hooks every botocore
+        session instead (install.py); the benchmark uses this."""
+        events.register("before-parameter-build", self.remember_params)
+        events.register_last("before-call", self.before_call)
+        events.register("after-call", self.after_call)
+
     @staticmethod
     def remember_params(params: Any = None, context: Any = None, **_: Any) -> None:
         if context is not None and isinstance(params, dict):

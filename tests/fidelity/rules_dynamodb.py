@@ -133,6 +133,8 @@ class GlobalTableReplicas(Rule):
                 call.layer.fired(self)  # an eventually consistent read that does not show the new replica yet
                 continue
             status = self._status(now, replica)
+            if status in ("CREATING", "DELETING"):
+                call.layer.fired(self)  # not ready yet: a caller waiting for ACTIVE (or gone) waits on this rule
             if status is not None:
                 listed.append({"RegionName": replica_region, "ReplicaStatus": status})
         return listed

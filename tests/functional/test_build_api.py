@@ -95,7 +95,8 @@ def test_dry_run_on_empty_account_plans_create_and_creates_nothing(make_context,
     assert ctx.aws.calls.mutating == 0
     assert ctx.actions and {a.verb for a in ctx.actions} == {"create"}
     kinds = {a.kind for a in ctx.actions}
-    assert kinds == {"dynamodb-table", "log-group", "iam-role", "lambda-function", "rest-api", "lambda-permission"}
+    assert kinds == {"dynamodb-table", "log-group", "iam-role", "lambda-function", "rest-api", "lambda-permission",
+                     "dynamodb-pitr"}
     assert boto3.client("lambda", REGION).list_functions()["Functions"] == []
     assert not (tmp_path / "state.json").exists()
 
@@ -135,7 +136,7 @@ def test_cleanup_removes_everything_and_empties_state(make_context):
     ctx = make_context(module="cleanup")
     result = cleanup.run(ctx)
     assert result["remaining"] == []
-    assert len(result["deleted"]) == 14  # table, 3 log groups, 3 roles, 3 functions, API, 3 permissions
+    assert len(result["deleted"]) == 15  # table (and its PITR), 3 log groups, 3 roles, 3 functions, API, 3 permissions
     assert boto3.client("lambda", REGION).list_functions()["Functions"] == []
     assert boto3.client("dynamodb", REGION).list_tables()["TableNames"] == []
     assert boto3.client("apigateway", REGION).get_rest_apis()["items"] == []

@@ -32,9 +32,9 @@ THEIRS = {"Key": "wildrydes:deployment", "Value": "wildrydes2"}
 
 # State-file kinds that are parts of another resource, not resources of their own: the site's objects go with
 # the bucket (delete_bucket empties it), and the identity pool's role mapping goes with the pool (its deleter
-# does nothing). The inventory does not list the objects; it lists the mapping only where GetIdentityPoolRoles
-# exists, which moto lacks.
-SUB_PARTS = {"site-files", "cognito-pool-roles"}
+# does nothing), as does the table's point-in-time recovery with its table. The inventory does not list the
+# objects or the setting; it lists the mapping only where GetIdentityPoolRoles exists, which moto lacks.
+SUB_PARTS = {"site-files", "cognito-pool-roles", "dynamodb-pitr"}
 # What a deleter needs besides kind, region and name, per kind (read from the delete functions).
 DELETER_IDS = {"rest-api": ["id"], "cognito-identity-pool": ["id"], "cloudfront-distribution": ["id"],
                "cloudfront-oac": ["id"], "route53-health-check": ["id"], "acm-certificate": ["arn"],
@@ -203,7 +203,8 @@ def test_finds_what_the_state_file_records_and_nothing_after_cleanup(deployed, m
     assert keys(found) == {k for k in recorded if k[0] not in SUB_PARTS}
     pool_id = next(r["id"] for r in ctx.state.resources.values() if r["kind"] == "cognito-identity-pool")
     bucket = build_ui.bucket_name(ctx, PRIMARY)
-    assert recorded - keys(found) == {("site-files", PRIMARY, bucket), ("cognito-pool-roles", PRIMARY, pool_id)}
+    assert recorded - keys(found) == {("site-files", PRIMARY, bucket), ("cognito-pool-roles", PRIMARY, pool_id),
+                                      ("dynamodb-pitr", PRIMARY, "SXRTickets")}
     assert len(found) == len(keys(found))  # no duplicates
     assert_none_unrelated(found)
 

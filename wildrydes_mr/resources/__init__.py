@@ -22,6 +22,7 @@ from wildrydes_mr.resources import (
 
 DELETERS: dict[str, Deleter] = {
     dynamodb.Table.kind: dynamodb.delete_table,
+    dynamodb.PointInTimeRecovery.kind: dynamodb.delete_pitr,
     iam.Role.kind: iam.delete_role,
     logs.LogGroup.kind: logs.delete_log_group,
     lambda_fn.Function.kind: lambda_fn.delete_function,

@@ -63,7 +63,7 @@ class Function(Resource):
                                            Tags=ctx.config.tag, **self._settings()),
             is_iam_propagation_error, timeout=IAM_PROPAGATION_SECONDS)
         ctx.record(self, arn=created["FunctionArn"])
-        wait_ready(ctx, self.region, self.name)
+        # Not awaited here: the workflow waits for all its functions to be Active at once (build_api).
         return {"arn": created["FunctionArn"]}
 
     def update(self, ctx: Context, live: dict[str, Any], changes: list[str]) -> dict[str, Any]:

@@ -11,9 +11,9 @@ from typing import Any
 from wildrydes_mr import bundle
 from wildrydes_mr.engine import PLACEHOLDER, Context, Resource, converge
 from wildrydes_mr.resources.apigateway import RestApi, Route, execute_api_arn
-from wildrydes_mr.resources.dynamodb import LISTING_INDEX, Table, table_arn
+from wildrydes_mr.resources.dynamodb import LISTING_INDEX, PointInTimeRecovery, Table, table_arn
 from wildrydes_mr.resources.iam import Role, lambda_trust_policy, role_arn
-from wildrydes_mr.resources.lambda_fn import Function, InvokePermission, function_arn
+from wildrydes_mr.resources.lambda_fn import Function, InvokePermission, function_arn, wait_ready
 from wildrydes_mr.resources.logs import LogGroup, log_group_arn
 
 MODULE = "build-api"
@@ -94,17 +94,25 @@ def regional_resources(ctx: Context, region: str) -> tuple[list[Resource], RestA
         routes.append(Route(spec.path, spec.method, spec.authorization, function_arn(ctx, region, name)))
     resources += functions
     api = RestApi(region, api_name(ctx), ctx.config.api.stage, routes, allowed_origin(ctx))
-    return resources + [api], api
+    # Last: DynamoDB refuses point-in-time recovery for a while after CreateTable; the rest overlaps that.
+    backups = [PointInTimeRecovery(region, ctx.config.api.table)] if region == ctx.config.regions.primary else []
+    return resources + [api] + backups, api
 
 
 def build_region(ctx: Context, region: str) -> dict[str, Any]:
     """Converges module 1 in `region`; returns the API id and URL."""
     resources, api = regional_resources(ctx, region)
-    api_attributes = converge(ctx, resources)[-1]
+    converged = converge(ctx, resources)
+    api_attributes = converged[resources.index(api)]
     api_id = api_attributes.get("id", PLACEHOLDER)
     converge(ctx, [InvokePermission(region, function_name(ctx, spec),
                                     execute_api_arn(ctx, region, api_id, "*", spec.method, spec.path))
                    for spec in FUNCTIONS])
+    if not ctx.dry_run:
+        # A new function is Pending for a while and refuses invocations: the API serves once all are Active.
+        # Awaited here, once, so that the functions' Pending periods overlap with each other and the API's build.
+        for spec in FUNCTIONS:
+            wait_ready(ctx, region, function_name(ctx, spec))
     return {"api_id": api_attributes.get("id"), "api_url": api_attributes.get("url")}
 
 

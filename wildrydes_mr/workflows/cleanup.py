@@ -13,21 +13,28 @@ from typing import Any
 
 from wildrydes_mr import faults, inventory
 from wildrydes_mr.engine import Context, teardown
-from wildrydes_mr.resources import DELETERS
+from wildrydes_mr.resources import DELETERS, acm
 from wildrydes_mr.state import resource_key
 
 # Parts of other resources that the inventory does not list on their own: a bucket's objects go with the
-# bucket, and an identity pool's role mapping with the pool.
-SUB_RESOURCES = {"site-files", "cognito-pool-roles"}
+# bucket, an identity pool's role mapping with the pool, a table's point-in-time recovery with the table.
+SUB_RESOURCES = {"site-files", "cognito-pool-roles", "dynamodb-pitr"}
 
 
 def _key(record: dict[str, Any]) -> str:
     return resource_key(record["kind"], record["region"], record["name"])
 
 
+def _deletion_order(records: list[dict[str, Any]]) -> list[dict[str, Any]]:
+    """Newest first, but certificates last: a deleted custom domain holds its certificate "in use" for minutes,
+    so every domain goes before any certificate is awaited, and the holds run out together instead of one
+    after another. Nothing depends on a certificate but its domains."""
+    return sorted(records, key=lambda record: record["kind"] == acm.Certificate.kind)
+
+
 def planned(ctx: Context, sweep: bool = False) -> tuple[list[dict[str, Any]], list[dict[str, Any]]]:
     """What cleanup would delete: the state file's records (newest first) and, with sweep, the strays."""
-    records = ctx.state.in_reverse_order()
+    records = _deletion_order(ctx.state.in_reverse_order())
     if not sweep:
         return records, []
     known = {_key(r) for r in records}
@@ -39,7 +46,7 @@ def run(ctx: Context, sweep: bool = False, strays: list[dict[str, Any]] | None =
     if not ctx.dry_run and faults.active(ctx):
         ctx.progress("removing the fault a killed test-failover left behind")
         faults.remove(ctx)
-    records, found = planned(ctx, sweep) if strays is None else (ctx.state.in_reverse_order(), strays)
+    records, found = planned(ctx, sweep) if strays is None else (_deletion_order(ctx.state.in_reverse_order()), strays)
     actions, failures = teardown(ctx, records, DELETERS)
     swept, sweep_failures = teardown(ctx, found, DELETERS) if found else ([], [])
     result: dict[str, Any] = {
