@@ -30,6 +30,18 @@ def crash_after(operation: str):
     return "after-call", hook
 
 
+def replicate_killed_after(make_context, operation: str):
+    """build-api and build-ui, then a replicate that dies once AWS has answered `operation`."""
+    cfg, _ = zone_config()
+    build_api.run(make_context(cfg=cfg))
+    build_ui.run(make_context(module="build-ui", cfg=cfg))
+    crashing = make_context(module="replicate", cfg=cfg)
+    crashing.aws.events.register(*crash_after(operation))
+    with pytest.raises(Crash):
+        replicate.run(crashing)
+    return cfg, crashing
+
+
 def fired(harness, name: str) -> int:
     return harness.layer.fired_counts().get(name, 0)
 
@@ -50,13 +62,7 @@ def test_health_check_caller_reference_fits_route53s_64_characters(deployed):
 
 
 def test_aws_replica_path_survives_a_crash_right_after_update_table(make_context, aws_behaviour):
-    cfg, _ = zone_config()
-    build_api.run(make_context(cfg=cfg))
-    build_ui.run(make_context(module="build-ui", cfg=cfg))
-    crashing = make_context(module="replicate", cfg=cfg)
-    crashing.aws.events.register(*crash_after("UpdateTable"))
-    with pytest.raises(Crash):
-        replicate.run(crashing)
+    cfg, _ = replicate_killed_after(make_context, "UpdateTable")
     # Re-run at once: DescribeTable does not list the new replica yet, but the state file says it was
     # requested, so the replica is awaited rather than requested twice (or made as a table of our own).
     replicate.run(make_context(module="replicate", cfg=cfg))
@@ -88,13 +94,7 @@ def test_api_gateway_quotas_are_paced_so_aws_never_throttles(deployed, aws_behav
 
 
 def test_a_certificate_request_whose_answer_was_lost_is_repeated_with_the_same_token(make_context, aws_behaviour):
-    cfg, _ = zone_config()
-    build_api.run(make_context(cfg=cfg))
-    build_ui.run(make_context(module="build-ui", cfg=cfg))
-    crashing = make_context(module="replicate", cfg=cfg)
-    crashing.aws.events.register(*crash_after("RequestCertificate"))
-    with pytest.raises(Crash):
-        replicate.run(crashing)
+    cfg, crashing = replicate_killed_after(make_context, "RequestCertificate")
     pending = [r for r in crashing.state.resources.values() if r["kind"] == "acm-certificate"]
     assert pending and all("token" in r and "arn" not in r for r in pending)
     tokens = {r["region"]: r["token"] for r in pending}

@@ -3,11 +3,15 @@ health checks and failover records; a re-run changes nothing; a config that cann
 
 from __future__ import annotations
 
+import dataclasses
+
 import boto3
 import pytest
 
 from wildrydes_mr import config as config_module
+from wildrydes_mr.engine import PLACEHOLDER
 from wildrydes_mr.errors import ConfigError
+from wildrydes_mr.targets import local_target
 from wildrydes_mr.workflows import build_api, build_ui, cleanup, replicate
 
 PRIMARY, SECONDARY = "eu-west-1", "ap-southeast-1"
@@ -158,3 +162,19 @@ def test_cleanup_removes_replicate_resources_but_not_a_borrowed_zone(deployed, m
         assert boto3.client("lambda", region).list_functions()["Functions"] == []
     # The zone was given in the config, not made by the tool: it stays.
     assert boto3.client("route53").get_hosted_zone(Id=zone_id)["HostedZone"]["Name"] == f"{DOMAIN}."
+
+
+def test_dry_run_before_the_zone_exists_asks_aws_nothing_it_would_refuse(make_context):
+    # On the local target the zone is made by replicate itself; a dry run before that must not look anything
+    # up by the zone id it does not have yet (AWS refuses "(known after create)" as a HostedZoneId).
+    cfg = config_module.parse("target: local\n", "t.yaml")
+    build_api.run(dataclasses.replace(make_context(cfg=cfg), target=local_target("", {})))
+    planned = dataclasses.replace(make_context(module="replicate", cfg=cfg, dry_run=True),
+                                  target=local_target("", {}))
+    zone_ids = []
+    planned.aws.events.register("provide-client-params.route-53", lambda params=None, **_: zone_ids.append(
+        params.get("HostedZoneId")))
+    replicate.run(planned)
+    assert not [z for z in zone_ids if z and PLACEHOLDER in z]
+    assert planned.aws.calls.mutating == 0
+    assert {a.verb for a in planned.actions if a.kind.startswith("route53")} == {"create"}

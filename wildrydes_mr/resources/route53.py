@@ -199,13 +199,14 @@ class HealthCheck(Resource):
             # Tags come in a second call after CreateHealthCheck; the caller reference names the deployment, so
             # a check whose run died before tagging is still recognised (and tagged now).
             if owner == ctx.config.deployment or (owner is None and check["CallerReference"].startswith(
-                    self.reference_prefix(ctx))):
+                    (self.reference_prefix(ctx), f"wildrydes-{ctx.config.deployment}-{self.region}-"))):
                 return dict(check, _tagged=owner is not None)
         return None
 
     def reference_prefix(self, ctx: Context) -> str:
         """`wr-` and a hash of deployment and region: Route 53 caps CallerReference at 64 characters
-        (HealthCheckNonce), too few for the names themselves plus a unique part."""
+        (HealthCheckNonce), too few for the names themselves plus a unique part. (Checks made by earlier
+        versions, on emulators, carry `wildrydes-<deployment>-<region>-`, and are recognised too.)"""
         digest = hashlib.sha256(f"{ctx.config.deployment}/{self.region}".encode()).hexdigest()[:16]
         return f"wr-{digest}-"
 

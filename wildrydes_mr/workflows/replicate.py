@@ -98,6 +98,8 @@ def _set_identifier(ctx: Context, region: str, role: str) -> str:
 def _migrate_failover_aliases(ctx: Context, zone_id: str, records: list[route53.RecordSet]) -> None:
     """Deployments made before the failover records became CNAMEs have alias A records there: both pairs are
     swapped in one atomic change batch, so `api.<domain>` never goes without an answer."""
+    if PLACEHOLDER in zone_id:
+        return  # a dry run of a zone still to be created: there is nothing to migrate
     old = [live for record in records if (live := route53.find_record(ctx, zone_id, dict(record.record, Type="A")))]
     if not old:
         return
