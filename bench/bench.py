@@ -12,9 +12,9 @@ Starts its local clouds in temporary directories; takes about two minutes on 2 c
 4. Signed GET /ticket through the local gateway next to a direct DynamoDB get_item on the same moto server.
 5. test-failover on the local cloud with local.time_scale (default 0.1): RTO, RPO, detection next to the
    predicted RTO, in scaled seconds and as real-time equivalents (/ time_scale).
-6. Simulated AWS latency (bench/simulated.py): the cold deploy again, concurrent and sequential, with a virtual
-   per-thread clock and the slow AWS operations answering "not ready" for as long as on AWS; replicate's
-   critical path against the longest single wait and the sum of all waits.
+6. Simulated AWS latency (bench/simulated.py): the cold deploy and cleanup again, concurrent and sequential,
+   with a virtual per-thread clock and the tests' AWS behaviour layer answering "not yet" / "not now" for as
+   long as AWS would; replicate's and cleanup's critical paths against their longest single wait.
 """
 
 from __future__ import annotations
