@@ -7,6 +7,9 @@ Owns the ticket's input contract. The body is a JSON object with exactly these f
   status       "open" | "assigned" | "closed"
 Anything else (empty or oversized body, bad base64 or JSON, not an object, a missing, unknown, duplicated or
 mistyped field, a value out of range) is a 400 whose message names the field, and nothing is written.
+That includes JSON nested more than MAX_NESTING (32) arrays/objects deep, e.g. "[" * 5000 + "]" * 5000, which
+fits in the 16 KiB limit: 400 "Request body is not valid JSON: nested too deeply (...)", checked before
+parsing, so it never depends on the interpreter's recursion limit.
 A call without a caller (neither a Cognito identity nor an IAM principal in the request context) is a 403.
 
 The stored item adds id (uuid4), createdBy (the caller: the Cognito identity id of a web-app user, or the ARN
@@ -28,6 +31,7 @@ except ImportError:  # deployed flat: the zip root holds these modules
     import common  # type: ignore[no-redef]
 
 MAX_BODY_BYTES = 16 * 1024
+MAX_NESTING = 32  # a ticket needs 1; json.loads would recurse once per level
 DESCRIPTION_LENGTH = (10, 2000)
 ASSIGNED_LENGTH = (1, 100)
 PRIORITIES = ("low", "medium", "high")
@@ -77,15 +81,49 @@ def _no_constants(name: str) -> Any:
     raise _reject(f"Request body is not valid JSON: {name} is not allowed")
 
 
+def nesting_depth(text: str, limit: int) -> int:
+    """How deep arrays/objects nest in `text`, counting brackets outside strings (exact for valid JSON), without
+    recursing; stops counting as soon as the depth passes `limit`."""
+    depth = deepest = 0
+    in_string = escaped = False
+    for char in text:
+        if in_string:
+            if escaped:
+                escaped = False
+            elif char == "\\":
+                escaped = True
+            elif char == '"':
+                in_string = False
+        elif char == '"':
+            in_string = True
+        elif char in "[{":
+            depth += 1
+            deepest = max(deepest, depth)
+            if deepest > limit:
+                break
+        elif char in "]}":
+            depth -= 1
+    return deepest
+
+
 def parse_body(raw: bytes) -> dict[str, Any]:
-    """The body as a JSON object (strict: UTF-8, no duplicate keys, no NaN/Infinity)."""
+    """The body as a JSON object (strict: UTF-8, no duplicate keys, no NaN/Infinity, at most MAX_NESTING deep)."""
+    too_deep = _reject(f"Request body is not valid JSON: nested too deeply (limit {MAX_NESTING} levels)")
     try:
         text = raw.decode("utf-8")
-        data = json.loads(text, object_pairs_hook=_no_duplicate_keys, parse_constant=_no_constants)
     except UnicodeDecodeError:
         raise _reject("Request body is not valid UTF-8") from None
+    if nesting_depth(text, MAX_NESTING) > MAX_NESTING:
+        raise too_deep
+    try:
+        data = json.loads(text, object_pairs_hook=_no_duplicate_keys, parse_constant=_no_constants)
     except json.JSONDecodeError as err:
         raise _reject(f"Request body is not valid JSON ({err.msg} at position {err.pos})") from None
+    except RecursionError:
+        # Backstop only (the depth check above should make it unreachable): the C scanner and the hooks it
+        # calls at every object count against the recursion limit. Caught around json.loads alone, so a
+        # RecursionError from validation or storage is still a bug and a 500.
+        raise too_deep from None
     if not isinstance(data, dict):
         raise _reject("Request body must be a JSON object with " + ", ".join(FIELDS))
     return data

@@ -4,7 +4,9 @@ Owns listing and its page token. Never scans: it queries the global secondary in
 (default "byCreatedOn"; HASH kind = "ticket", RANGE createdOn) with ScanIndexForward=False.
   limit  integer 1-100, default 20
   next   opaque token from the previous page: urlsafe base64 (unpadded) of the compact JSON of the
-         LastEvaluatedKey {"createdOn", "id", "kind"}; validated strictly
+         LastEvaluatedKey {"createdOn", "id", "kind"}; validated strictly. The client controls it: a token
+         that is not base64, not UTF-8, not JSON, JSON nested too deeply for the parser, or not exactly such
+         a key is a 400, never a 500
 Response 200 {"tickets": [...], "next": token or null}. A bad limit or next, or any other query parameter, is
 a 400 naming it. A page may hold fewer than `limit` tickets and still have a `next`.
 """
@@ -71,9 +73,12 @@ def decode_token(token: str | None) -> dict[str, str] | None:
     if len(unpadded) % 4 == 1:
         raise bad
     try:
-        raw = base64.urlsafe_b64decode(unpadded + "=" * (-len(unpadded) % 4))
-        key = json.loads(raw.decode("utf-8"))
-    except (binascii.Error, ValueError):  # JSONDecodeError and UnicodeDecodeError are ValueErrors
+        text = base64.urlsafe_b64decode(unpadded + "=" * (-len(unpadded) % 4)).decode("utf-8")
+    except (binascii.Error, ValueError):  # UnicodeDecodeError is a ValueError
+        raise bad from None
+    try:
+        key = json.loads(text)
+    except (ValueError, RecursionError):  # JSONDecodeError; RecursionError: e.g. "[" * 384 + "]" * 384
         raise bad from None
     if not isinstance(key, dict) or set(key) != PAGE_KEY_FIELDS:
         raise bad

@@ -180,6 +180,104 @@ def test_bad_base64_body_is_400_and_writes_nothing(tickets_table, api_event, bod
     assert all_items(tickets_table) == []
 
 
+def padded_to_16_kib(text):
+    assert len(text.encode()) <= 16384
+    return text + " " * (16384 - len(text.encode()))
+
+
+def nested_objects(levels):
+    return '{"a":' * levels + "1" + "}" * levels
+
+
+def nested_in_description(levels):
+    fields = json.dumps(without("description"))[1:]
+    return '{"description":' + "[" * levels + "]" * levels + "," + fields
+
+
+DEEP_BODIES = [
+    pytest.param("[" * 5000 + "]" * 5000, id="arrays-5000"),
+    pytest.param("[" * 8192 + "]" * 8192, id="arrays-at-16-kib"),
+    pytest.param(nested_objects(2000), id="objects-2000"),
+    pytest.param(padded_to_16_kib(nested_objects(2730)), id="objects-at-16-kib"),
+    pytest.param(padded_to_16_kib('[{"a":' * 2047 + "1" + "}]" * 2047), id="mixed-at-16-kib"),
+    pytest.param(padded_to_16_kib(nested_in_description(8000)), id="inside-a-field-at-16-kib"),
+    pytest.param("[" * 5000, id="unclosed-arrays"),
+    pytest.param(nested_objects(create_ticket.MAX_NESTING + 1), id="one-level-over-the-limit"),
+]
+
+
+@pytest.mark.parametrize("body", DEEP_BODIES)
+def test_deeply_nested_json_is_400_and_writes_nothing(tickets_table, api_event, body):
+    assert len(body.encode()) <= create_ticket.MAX_BODY_BYTES
+    response = post(api_event, body)
+
+    assert response["statusCode"] == 400
+    assert response["headers"]["Access-Control-Allow-Origin"] == "*"
+    message = json.loads(response["body"])["message"]
+    assert message.startswith("Request body is not valid JSON: nested too deeply")
+    assert all_items(tickets_table) == []
+
+
+def test_deeply_nested_base64_body_is_400_and_writes_nothing(tickets_table, api_event):
+    body = base64.b64encode(b"[" * 8192 + b"]" * 8192).decode()
+    response = post(api_event, body, base64=True)
+
+    assert response["statusCode"] == 400
+    assert "nested too deeply" in json.loads(response["body"])["message"]
+    assert all_items(tickets_table) == []
+
+
+def test_nesting_up_to_the_limit_gets_the_usual_field_message(tickets_table, api_event):
+    levels = create_ticket.MAX_NESTING - 1  # the body object itself is the first level
+    body = json.dumps(valid_body(priority=json.loads("[" * levels + "]" * levels)))
+
+    response = post(api_event, body)
+
+    assert response["statusCode"] == 400
+    assert json.loads(response["body"])["message"].startswith("Field 'priority' must be a string")
+    assert all_items(tickets_table) == []
+
+
+@pytest.mark.parametrize(
+    "description",
+    [
+        pytest.param("[" * 1000 + "{" * 1000, id="brackets"),
+        pytest.param('\\"' + "[" * 1990, id="escaped-quote-then-brackets"),
+        pytest.param('"' + "{" * 1990 + '"', id="quoted-braces"),
+    ],
+)
+def test_brackets_inside_strings_do_not_count_as_nesting(tickets_table, api_event, description):
+    response = post(api_event, valid_body(description=description))
+    assert response["statusCode"] == 201, response["body"]
+    assert all_items(tickets_table)[0]["description"] == description
+
+
+def test_recursion_error_while_parsing_is_400(tickets_table, api_event, monkeypatch):
+    """The backstop: the scanner, or the object_pairs_hook it calls at every object, runs out of stack."""
+
+    def exhausted(pairs):
+        raise RecursionError("maximum recursion depth exceeded")
+
+    monkeypatch.setattr(create_ticket, "_no_duplicate_keys", exhausted)
+    response = post(api_event, valid_body())
+
+    assert response["statusCode"] == 400
+    assert "nested too deeply" in json.loads(response["body"])["message"]
+    assert all_items(tickets_table) == []
+
+
+def test_recursion_error_outside_parsing_is_still_a_500(tickets_table, api_event, monkeypatch):
+    def buggy(data):
+        raise RecursionError("a bug, not a client error")
+
+    monkeypatch.setattr(create_ticket, "validate", buggy)
+    response = post(api_event, valid_body(), request_id="req-rec")
+
+    assert response["statusCode"] == 500
+    assert json.loads(response["body"]) == {"message": "Internal error", "requestId": "req-rec"}
+    assert all_items(tickets_table) == []
+
+
 def test_iam_principal_without_cognito_identity_is_the_creator(tickets_table, api_event):
     # API Gateway fills cognitoIdentityId only for Cognito-issued credentials; an IAM user or role (the
     # operator's canary) gets userArn and caller instead.

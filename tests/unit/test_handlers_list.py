@@ -6,6 +6,7 @@ from __future__ import annotations
 import base64
 import json
 import random
+import types
 
 import pytest
 
@@ -171,6 +172,9 @@ BAD_TOKENS = [
     pytest.param(token_of({**GOOD_KEY, "id": {"S": "x"}}), id="typed-value"),
     pytest.param(token_of({**GOOD_KEY, "createdOn": ""}), id="empty-value"),
     pytest.param(token_of({**GOOD_KEY, "id": "x" * 1000}), id="over-1024-chars"),
+    pytest.param(token_of(b"[" * 384 + b"]" * 384), id="nested-arrays-1024-chars"),
+    pytest.param(token_of(b'{"a":' * 127 + b"1" + b"}" * 127), id="nested-objects"),
+    pytest.param(token_of(b"[" * 768), id="unclosed-arrays-1024-chars"),
 ]
 
 
@@ -179,6 +183,23 @@ def test_bad_next_is_400_naming_next(tickets_table, api_event, token):
     response = list_page(api_event, next=token)
     assert response["statusCode"] == 400
     assert "next" in json.loads(response["body"])["message"]
+
+
+def test_nested_token_fits_the_length_limit():
+    assert len(token_of(b"[" * 384 + b"]" * 384)) == list_tickets.MAX_TOKEN_CHARS
+
+
+def test_recursion_error_while_parsing_the_token_is_400(tickets_table, api_event, monkeypatch):
+    """How deep the parser can go depends on the interpreter and the stack in use: running out is a 400 too."""
+
+    def exhausted(*_args, **_kwargs):
+        raise RecursionError("maximum recursion depth exceeded while decoding a JSON array from a unicode string")
+
+    monkeypatch.setattr(list_tickets, "json", types.SimpleNamespace(loads=exhausted, dumps=json.dumps))
+    response = list_page(api_event, next=token_of(GOOD_KEY))
+
+    assert response["statusCode"] == 400
+    assert json.loads(response["body"]) == {"message": "Query parameter 'next' is not a valid page token"}
 
 
 def test_token_round_trip_and_alphabet():
