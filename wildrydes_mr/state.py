@@ -89,7 +89,7 @@ class State:
             self._save_locked()
 
     def _save_locked(self) -> None:
-        self.path.parent.mkdir(parents=True, exist_ok=True)
+        self.path.parent.mkdir(mode=0o700, parents=True, exist_ok=True)  # state: readable by its owner only
         text = json.dumps(self.to_json(), indent=2, sort_keys=True)
         fd, tmp = tempfile.mkstemp(prefix=self.path.name + ".", suffix=".tmp", dir=self.path.parent)
         try:
@@ -144,9 +144,9 @@ def _valid_record(key: str, record: Any) -> bool:
 @contextmanager
 def locked(path: Path) -> Iterator[None]:
     """Holds an exclusive, non-blocking lock beside the state file for the duration of one command."""
-    path.parent.mkdir(parents=True, exist_ok=True)
+    path.parent.mkdir(mode=0o700, parents=True, exist_ok=True)
     lock_path = path.with_name(path.name + ".lock")
-    handle = open(lock_path, "a+", encoding="utf-8")  # noqa: SIM115 - held open for the lock's lifetime
+    handle = os.fdopen(os.open(lock_path, os.O_RDWR | os.O_CREAT | os.O_APPEND, 0o600), "a+", encoding="utf-8")
     try:
         try:
             fcntl.flock(handle.fileno(), fcntl.LOCK_EX | fcntl.LOCK_NB)

@@ -11,6 +11,9 @@ from dataclasses import dataclass, field
 # made with them. They grant nothing anywhere else.
 LOCAL_ACCESS_KEY_ID = "AKIAWILDRYDESLOCAL01"
 LOCAL_SECRET_ACCESS_KEY = "wildrydes-local-cloud-fake-secret"
+# The IAM user those keys belong to in the local cloud (as an operator's keys would on AWS). The tool writes its
+# policy: what an operator needs, invoking this deployment's APIs (the demo, the game day).
+LOCAL_OPERATOR_USER = "wildrydes-operator"
 
 
 @dataclass(frozen=True)

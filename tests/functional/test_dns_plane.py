@@ -28,7 +28,9 @@ import pytest  # noqa: E402
 import requests  # noqa: E402
 
 from wildrydes_mr.local.credentials import CredentialStore, LocalCredential  # noqa: E402
-from wildrydes_mr.local.dns import DnsPlane, _Checker, _Record, _Snapshot  # noqa: E402
+from wildrydes_mr.local.dns import DnsPlane  # noqa: E402
+from wildrydes_mr.local.dns.health import Checker  # noqa: E402
+from wildrydes_mr.local.dns.records import Record, Snapshot  # noqa: E402
 from wildrydes_mr.local.gateway import GatewayRequest, LocalGateway  # noqa: E402
 from wildrydes_mr.local.sigv4_verify import sign_request  # noqa: E402
 
@@ -37,7 +39,9 @@ REGIONS = (PRIMARY, SECONDARY)
 ACCOUNT = "123456789012"  # moto's default account
 DOMAIN = "wildrydes.example.com"
 API_NAME = f"api.{DOMAIN}"
-ADMIN = LocalCredential("AKIADNSTESTADMIN0001", "dns-plane-test-admin-secret")
+OPERATOR = "dns-test-operator"
+ADMIN = LocalCredential("AKIADNSTESTADMIN0001", "dns-plane-test-admin-secret",
+                        principal_arn=f"arn:aws:iam::123456789012:user/{OPERATOR}")
 TIME_SCALE = 0.05
 INTERVAL_S = 10
 THRESHOLD = 2
@@ -191,6 +195,12 @@ def world(moto_endpoint: str, tmp_path_factory: pytest.TempPathFactory):
                               Failover=role, HealthCheckId=checks[region]))
     route53.change_resource_record_sets(HostedZoneId=zone_id, ChangeBatch={"Changes": changes})
 
+    # The keys that sign the test's calls belong to an IAM user that may invoke these APIs (the gateway checks).
+    iam = _client("iam", endpoint)
+    iam.create_user(UserName=OPERATOR)
+    iam.put_user_policy(UserName=OPERATOR, PolicyName="invoke", PolicyDocument=json.dumps({
+        "Version": "2012-10-17", "Statement": [{"Effect": "Allow", "Action": "execute-api:Invoke", "Resource": [
+            f"arn:aws:execute-api:{r}:{ACCOUNT}:{built[r]['api_id']}/prod/GET/*" for r in REGIONS]}]}))
     gateways = {r: LocalGateway(r, endpoint, CredentialStore([ADMIN]), src_dir, ADMIN) for r in REGIONS}
     for gateway in gateways.values():
         gateway.start()
@@ -333,21 +343,21 @@ def test_failover_rule_follows_route53():
     """Primary healthy -> primary; primary down, secondary up -> secondary; secondary down -> primary."""
     plane = DnsPlane("http://127.0.0.1:9", {}, "k", "s")
     records = [
-        _Record(API_NAME, "A", "p", "PRIMARY", "hc-p", "d-p.execute-api.eu-west-1.amazonaws.com", (), None),
-        _Record(API_NAME, "A", "s", "SECONDARY", "hc-s", "d-s.execute-api.ap-southeast-1.amazonaws.com", (), None),
+        Record(API_NAME, "A", "p", "PRIMARY", "hc-p", "d-p.execute-api.eu-west-1.amazonaws.com", (), None),
+        Record(API_NAME, "A", "s", "SECONDARY", "hc-s", "d-s.execute-api.ap-southeast-1.amazonaws.com", (), None),
     ]
-    snapshot = _Snapshot({API_NAME: records})
+    snapshot = Snapshot({API_NAME: records})
     for primary_ok, secondary_ok, expected in ((True, True, "p"), (True, False, "p"), (False, True, "s"),
                                                (False, False, "p")):
-        plane._checkers = {"hc-p": _Checker("hc-p", {}, healthy=primary_ok),
-                           "hc-s": _Checker("hc-s", {}, healthy=secondary_ok)}
+        plane._checkers = {"hc-p": Checker("hc-p", {}, healthy=primary_ok),
+                           "hc-s": Checker("hc-s", {}, healthy=secondary_ok)}
         assert plane._choose_failover(snapshot, API_NAME).set_identifier == expected
     # A secondary without a health check is always healthy; Inverted flips; Disabled is always healthy.
-    plane._checkers = {"hc-p": _Checker("hc-p", {}, healthy=False)}
-    no_check = [records[0], _Record(API_NAME, "A", "s", "SECONDARY", None, "d-s.x", (), None)]
-    assert plane._choose_failover(_Snapshot({API_NAME: no_check}), API_NAME).set_identifier == "s"
-    assert _Checker("x", {"Inverted": True}, healthy=True).reported() is False
-    assert _Checker("x", {"Disabled": True}, healthy=False).reported() is True
+    plane._checkers = {"hc-p": Checker("hc-p", {}, healthy=False)}
+    no_check = [records[0], Record(API_NAME, "A", "s", "SECONDARY", None, "d-s.x", (), None)]
+    assert plane._choose_failover(Snapshot({API_NAME: no_check}), API_NAME).set_identifier == "s"
+    assert Checker("x", {"Inverted": True}, healthy=True).reported() is False
+    assert Checker("x", {"Disabled": True}, healthy=False).reported() is True
 
 
 # ---------------------------------------------------------------------------------------------------- failover

@@ -29,23 +29,26 @@ from botocore.awsrequest import AWSRequest
 from botocore.credentials import Credentials
 
 from wildrydes_mr.local.credentials import CredentialStore, LocalCredential
-from wildrydes_mr.local.gateway import (
-    GatewayRequest,
-    LocalGateway,
-    _ApiDefinition,
-    _proxy_response,
-)
+from wildrydes_mr.local.gateway import GatewayRequest, LocalGateway
+from wildrydes_mr.local.gateway.authorization import IamPrincipals
+from wildrydes_mr.local.gateway.invocation import proxy_response
+from wildrydes_mr.local.gateway.routing import ApiDefinition
 from wildrydes_mr.local.sigv4_verify import sign_request
 
 REGION = "eu-west-1"
 ACCOUNT = "123456789012"  # moto's default account
-ADMIN = LocalCredential("AKIAGWTESTADMIN00001", "gateway-test-admin-secret")
+OPERATOR = "gw-test-operator"
+ADMIN = LocalCredential("AKIAGWTESTADMIN00001", "gateway-test-admin-secret",
+                        principal_arn=f"arn:aws:iam::123456789012:user/{OPERATOR}", principal_id="AIDAGWTESTOPERATOR")
+POOL = f"{REGION}:11111111-2222-3333-4444-555555555555"
 USER = LocalCredential(
     "ASIAGWTESTUSER000001",
     "gateway-test-user-secret",
     session_token="gateway-test-session-token",
     cognito_identity_id=f"{REGION}:0f0f0f0f-1111-2222-3333-444444444444",
+    cognito_identity_pool_id=POOL,
 )
+CALLER_ROLE = "gateway-test-caller"
 TABLE = "gateway-test-tickets"
 CORS = {
     "Access-Control-Allow-Origin": "*",
@@ -325,8 +328,21 @@ def world(moto_endpoint: str, tmp_path_factory: pytest.TempPathFactory):
         BillingMode="PAY_PER_REQUEST",
     )
     api_id = _build_api(endpoint, role_arn)
-
-    gateway = LocalGateway(REGION, endpoint, CredentialStore([ADMIN, USER]), src_dir, ADMIN)
+    # The Cognito identity's role (what SetIdentityPoolRoles maps the pool to) may invoke this API's methods.
+    caller_role = iam.create_role(RoleName=CALLER_ROLE, AssumeRolePolicyDocument=json.dumps(
+        {"Version": "2012-10-17", "Statement": []}))["Role"]["Arn"]
+    iam.put_role_policy(RoleName=CALLER_ROLE, PolicyName="invoke", PolicyDocument=json.dumps({
+        "Version": "2012-10-17", "Statement": [{"Effect": "Allow", "Action": "execute-api:Invoke",
+                                                "Resource": f"arn:aws:execute-api:{REGION}:{ACCOUNT}:{api_id}/*"}]}))
+    # The operator (an IAM user, the admin keys' owner) may invoke only GET /ticket.
+    iam.create_user(UserName=OPERATOR)
+    get_only = f"arn:aws:execute-api:{REGION}:{ACCOUNT}:{api_id}/prod/GET/*"
+    iam.put_user_policy(UserName=OPERATOR, PolicyName="invoke", PolicyDocument=json.dumps({
+        "Version": "2012-10-17", "Statement": [{"Effect": "Allow", "Action": "execute-api:Invoke",
+                                                "Resource": get_only}]}))
+    principals = IamPrincipals(lambda: iam, {POOL: caller_role}.get, lambda: ACCOUNT)
+    gateway = LocalGateway(REGION, endpoint, CredentialStore([ADMIN, USER]), src_dir, ADMIN,
+                           principals=principals)
     gateway.start()
     try:
         yield World(endpoint, gateway, api_id, src_dir)
@@ -395,13 +411,43 @@ def test_signed_get_reaches_the_handler_with_a_v1_proxy_event(world):
     assert out["cwd"] == str(world.src_dir.resolve())
 
 
-def test_admin_credentials_sign_without_a_cognito_identity(world):
+def test_an_iam_users_keys_give_user_arn_and_caller_not_a_cognito_identity(world):
     response = world.signed("GET", "/ticket", cred=ADMIN)
     assert response.status_code == 200, response.text
     identity = body_of(response)["event"]["requestContext"]["identity"]
     assert identity["accessKey"] == ADMIN.access_key_id
-    assert identity["cognitoIdentityId"] is None
+    assert identity["userArn"] == ADMIN.principal_arn and identity["caller"] == ADMIN.principal_id
+    assert identity["cognitoIdentityId"] is None and identity["cognitoIdentityPoolId"] is None
     assert identity["cognitoAuthenticationType"] is None
+
+
+def test_a_cognito_identitys_keys_give_its_identity_and_pool(world):
+    identity = body_of(world.signed("GET", "/ticket", cred=USER))["event"]["requestContext"]["identity"]
+    assert identity["cognitoIdentityId"] == USER.cognito_identity_id
+    assert identity["cognitoIdentityPoolId"] == POOL and identity["cognitoAuthenticationType"] == "authenticated"
+
+
+def test_a_request_the_callers_policy_does_not_allow_is_403_as_api_gateway_words_it(world):
+    # The operator's policy allows GET only: a correctly signed POST is refused by authorization, before the
+    # function runs.
+    response = world.signed("POST", "/ticket", cred=ADMIN, body=b'{"x": 1}')
+    assert response.status_code == 403
+    assert body_of(response) == {"message": f"User: {ADMIN.principal_arn} is not authorized to perform: "
+                                            f"execute-api:Invoke on resource: arn:aws:execute-api:{REGION}:"
+                                            f"{ACCOUNT}:{world.api_id}/prod/POST/ticket"}
+    assert response.headers["x-amzn-ErrorType"] == "AccessDeniedException"
+
+
+def test_credentials_that_map_to_no_principal_are_denied(world):
+    orphan = LocalCredential("ASIAGWTESTORPHAN0001", "orphan-secret", session_token="orphan-token",
+                             cognito_identity_id=f"{REGION}:99999999-0000-0000-0000-000000000000",
+                             cognito_identity_pool_id=f"{REGION}:00000000-0000-0000-0000-000000000000")
+    world.gateway.credentials.add(orphan)
+    try:
+        response = world.signed("GET", "/ticket", cred=orphan)
+    finally:
+        world.gateway.credentials.remove(orphan.access_key_id)
+    assert response.status_code == 403 and "is not authorized" in body_of(response)["message"]
 
 
 def test_unsigned_call_to_an_iam_method_is_403_missing_authentication_token(world):
@@ -690,7 +736,7 @@ def test_handle_never_raises_and_answers_500_when_moto_is_gone(tmp_path):
 
 
 def test_resource_matching_prefers_literal_then_parameter_then_greedy():
-    api = _ApiDefinition.build(
+    api = ApiDefinition.build(
         {"id": "a"},
         [
             {"id": "r0", "path": "/"},
@@ -707,7 +753,7 @@ def test_resource_matching_prefers_literal_then_parameter_then_greedy():
     assert (route.resource.id, route.path_params) == ("r2", {"id": "42"})
     route = api.match(["ticket", "42", "x"])
     assert (route.resource.id, route.path_params) == ("r4", {"proxy": "ticket/42/x"})
-    assert _ApiDefinition.build({"id": "a"}, [{"id": "r", "path": "/"}]).match(["x"]) is None
+    assert ApiDefinition.build({"id": "a"}, [{"id": "r", "path": "/"}]).match(["x"]) is None
 
 
 @pytest.mark.parametrize(
@@ -726,11 +772,11 @@ def test_resource_matching_prefers_literal_then_parameter_then_greedy():
     ],
 )
 def test_malformed_proxy_results_are_rejected(result):
-    assert _proxy_response(json.dumps(result)) is None
+    assert proxy_response(json.dumps(result)) is None
 
 
 def test_proxy_result_headers_merge_and_base64_bodies():
-    response = _proxy_response(
+    response = proxy_response(
         json.dumps(
             {
                 "statusCode": "201",

@@ -11,7 +11,7 @@ import pytest
 from wildrydes_mr import config as config_module
 from wildrydes_mr.engine import PLACEHOLDER
 from wildrydes_mr.errors import ConfigError
-from wildrydes_mr.targets import local_target
+from wildrydes_mr.targets import LOCAL_OPERATOR_USER, local_target
 from wildrydes_mr.workflows import build_api, build_ui, cleanup, replicate
 
 PRIMARY, SECONDARY = "eu-west-1", "ap-southeast-1"
@@ -168,6 +168,7 @@ def test_dry_run_before_the_zone_exists_asks_aws_nothing_it_would_refuse(make_co
     # On the local target the zone is made by replicate itself; a dry run before that must not look anything
     # up by the zone id it does not have yet (AWS refuses "(known after create)" as a HostedZoneId).
     cfg = config_module.parse("target: local\n", "t.yaml")
+    boto3.client("iam").create_user(UserName=LOCAL_OPERATOR_USER)  # what the local cloud starts with
     build_api.run(dataclasses.replace(make_context(cfg=cfg), target=local_target("", {})))
     planned = dataclasses.replace(make_context(module="replicate", cfg=cfg, dry_run=True),
                                   target=local_target("", {}))

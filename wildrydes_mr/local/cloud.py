@@ -80,8 +80,10 @@ def find(state_dir: Path) -> LocalCloud | None:
     return cloud
 
 
-def up(state_dir: Path, regions: list[str], time_scale: float = 1.0, progress=None) -> LocalCloud:
-    """Starts the local cloud in the background unless it already runs; returns once it answers."""
+def up(state_dir: Path, regions: list[str], time_scale: float = 1.0, progress=None,
+       credential_lifetime: float = 3600.0) -> LocalCloud:
+    """Starts the local cloud in the background unless it already runs; returns once it answers.
+    `credential_lifetime`: seconds the credentials its Cognito stand-in issues live (× time_scale)."""
     cloud = find(state_dir)
     if cloud is not None:
         missing = [r for r in regions if r not in cloud.api_urls]
@@ -92,17 +94,19 @@ def up(state_dir: Path, regions: list[str], time_scale: float = 1.0, progress=No
             raise LocalCloudError(f"the running local cloud runs its clocks at time_scale {cloud.time_scale}, the "
                                   f"config asks for {time_scale}", hint="run `wildrydes local down`, then try again")
         return cloud
-    state_dir.mkdir(parents=True, exist_ok=True)
+    private_directory(state_dir)
     runtime = _runtime_path(state_dir)
     runtime.unlink(missing_ok=True)
     if progress:
         progress("starting the local cloud (moto server and local API gateways)")
-    log = open(state_dir / LOG_FILE, "ab")  # noqa: SIM115 - handed to the child process
+    log = os.open(state_dir / LOG_FILE, os.O_WRONLY | os.O_CREAT | os.O_APPEND, 0o600)
+    os.fchmod(log, 0o600)
     process = subprocess.Popen(
         [sys.executable, "-m", DAEMON_MODULE, "--runtime-file", str(runtime), "--regions", ",".join(regions),
-         "--lambda-src", str(lambda_src_dir()), "--time-scale", str(time_scale)],
+         "--lambda-src", str(lambda_src_dir()), "--time-scale", str(time_scale),
+         "--credential-lifetime", str(credential_lifetime)],
         stdin=subprocess.DEVNULL, stdout=log, stderr=log, start_new_session=True, close_fds=True)
-    log.close()
+    os.close(log)
     deadline = time.monotonic() + START_TIMEOUT_SECONDS
     while time.monotonic() < deadline:
         if process.poll() is not None:
@@ -115,6 +119,12 @@ def up(state_dir: Path, regions: list[str], time_scale: float = 1.0, progress=No
     _terminate(process.pid)
     raise LocalCloudError(f"the local cloud did not answer within {START_TIMEOUT_SECONDS} s",
                           hint=f"see {state_dir / LOG_FILE}")
+
+
+def private_directory(path: Path) -> None:
+    """The state directory holds what only its owner may read (state, runtime file, logs): 0700."""
+    path.mkdir(mode=0o700, parents=True, exist_ok=True)
+    os.chmod(path, 0o700)
 
 
 def _terminate(pid: int, timeout: float = 10.0) -> None:

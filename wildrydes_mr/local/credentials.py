@@ -29,6 +29,9 @@ class LocalCredential:
     cognito_identity_pool_id: str | None = None
     principal_arn: str | None = None
     principal_id: str | None = None
+    # Session tags of a Cognito identity's role session (the pool's attributes for access control), as pairs.
+    principal_tags: tuple[tuple[str, str], ...] = ()
+    expires_at: float | None = None  # epoch seconds; None: does not expire (the operator's keys)
 
     @property
     def is_authenticated_identity(self) -> bool:

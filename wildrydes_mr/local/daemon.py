@@ -1,5 +1,6 @@
-"""The local cloud's background process: moto server, a local API gateway per region, the DNS plane (health
-checks and failover routing), the global-table replicator, and the site server.
+"""The local cloud's background process: moto behind the control-plane front, a local API gateway per region, the
+DNS plane (health checks and failover routing), the global-table replicator, the Cognito stand-in and the site
+server.
 
 Started by `wildrydes local up` (see cloud.py) as `python -m wildrydes_mr.local.daemon`. It picks free ports on
 127.0.0.1, writes them and its pid to the runtime file once everything answers, and runs until SIGTERM.
@@ -16,6 +17,8 @@ import threading
 import urllib.request
 from pathlib import Path
 
+from wildrydes_mr.targets import LOCAL_OPERATOR_USER
+
 # moto reads these when its modules load: certificates are ISSUED at once, and DynamoDB Streams answer in
 # server mode without an account id in the endpoint.
 os.environ.setdefault("MOTO_ACM_VALIDATION_WAIT", "0")
@@ -23,7 +26,7 @@ os.environ.setdefault("AWS_ACCOUNT_ID_ENDPOINT_MODE", "disabled")
 
 
 # The local cloud's own keys belong to one IAM user, as an operator's keys would on AWS (moto's account).
-OPERATOR_ARN = "arn:aws:iam::123456789012:user/wildrydes-operator"
+OPERATOR_ARN = f"arn:aws:iam::123456789012:user/{LOCAL_OPERATOR_USER}"
 OPERATOR_ID = "AIDAWILDRYDESOPERATOR"
 
 
@@ -41,42 +44,65 @@ def _write_atomically(path: Path, data: dict) -> None:
     os.replace(tmp, path)
 
 
-def run(runtime_file: Path, regions: list[str], lambda_src: Path, time_scale: float) -> None:
-    from moto.server import ThreadedMotoServer
-
+def run(runtime_file: Path, regions: list[str], lambda_src: Path, time_scale: float,
+        credential_lifetime: float = 3600.0) -> None:
+    from wildrydes_mr.local.control_plane import ControlPlane
     from wildrydes_mr.local.credentials import CredentialStore, LocalCredential
     from wildrydes_mr.local.dns import DnsPlane
     from wildrydes_mr.local.gateway import LocalGateway
+    from wildrydes_mr.local.gateway.authorization import IamPrincipals
+    from wildrydes_mr.local.identity import IdentityStandIn
+    from wildrydes_mr.local.moto_access import moto_client
     from wildrydes_mr.local.replicator import Replicator
     from wildrydes_mr.local.site import SiteServer
     from wildrydes_mr.targets import LOCAL_ACCESS_KEY_ID, LOCAL_SECRET_ACCESS_KEY
 
+    os.umask(0o077)  # the runtime file and everything else this process writes: its owner's only
     logging.basicConfig(level=logging.INFO, format="%(asctime)s %(name)s %(message)s")
     stop = threading.Event()
     signal.signal(signal.SIGTERM, lambda *_: stop.set())
     signal.signal(signal.SIGINT, lambda *_: stop.set())
 
-    moto = ThreadedMotoServer(ip_address="127.0.0.1", port=0, verbose=False)
-    moto.start()
-    host, port = moto.get_host_and_port()
-    endpoint = f"http://{host}:{port}"
-    _configure_moto(endpoint)
-
+    # The local cloud's own keys belong to an IAM user, as an operator's keys would on AWS: API Gateway gives the
+    # function userArn and caller for calls signed with them, and the gateways evaluate that user's policy.
     admin = LocalCredential(LOCAL_ACCESS_KEY_ID, LOCAL_SECRET_ACCESS_KEY, principal_arn=OPERATOR_ARN,
                             principal_id=OPERATOR_ID)
-    credentials = CredentialStore()
-    # Calls signed with the local cloud's own keys (the demo, the canary) come from an IAM user, not a Cognito
-    # identity: API Gateway gives the function userArn and caller for them, as it would on AWS.
-    credentials.add(admin)
-    gateways = {region: LocalGateway(region, endpoint, credentials, lambda_src, admin) for region in regions}
+    credentials = CredentialStore([admin])
+    clients: dict[tuple[str, str], object] = {}
+
+    def client(service: str, region: str) -> object:
+        if (service, region) not in clients:
+            clients[(service, region)] = moto_client(endpoint, admin, service, region,
+                                                     retries={"mode": "standard", "max_attempts": 3})
+        return clients[(service, region)]
+
+    def describe_pool(pool_id: str) -> dict | None:
+        cognito = client("cognito-identity", pool_id.split(":", 1)[0])
+        try:
+            return cognito.describe_identity_pool(IdentityPoolId=pool_id)
+        except cognito.exceptions.ResourceNotFoundException:
+            return None
+
+    identity = IdentityStandIn(credentials, describe_pool, lifetime_s=credential_lifetime * time_scale)
+    control = ControlPlane(identity)
+    control.start()
+    endpoint = control.url
+    _configure_moto(endpoint)
+    _ensure_operator(client("iam", "us-east-1"), LOCAL_OPERATOR_USER)
+    account = client("sts", "us-east-1").get_caller_identity()["Account"]
+    principals = IamPrincipals(lambda: client("iam", "us-east-1"), identity.authenticated_role, lambda: account)
+    gateways = {region: LocalGateway(region, endpoint, credentials, lambda_src, admin, principals=principals)
+                for region in regions}
     for gateway in gateways.values():
         gateway.start()
     dns = DnsPlane(endpoint, gateways, admin.access_key_id, admin.secret_access_key, time_scale=time_scale)
     dns.start()
     replicator = Replicator(endpoint, regions, admin.access_key_id, admin.secret_access_key)
     replicator.start()
-    site = SiteServer(endpoint, credentials, admin,
-                      status_provider=lambda: {"dns": dns.status(), "replication": replicator.status()})
+    site = SiteServer(endpoint, identity, admin,
+                      status_provider=lambda: {"dns": dns.status(), "replication": replicator.status()},
+                      connect_origins=lambda: [g.url for g in gateways.values()] + [
+                          u.rstrip("/") for u in (dns.failover_url, *dns.regional_urls.values()) if u])
     site.start()
     _write_atomically(runtime_file, {
         "pid": os.getpid(),
@@ -95,8 +121,15 @@ def run(runtime_file: Path, regions: list[str], lambda_src: Path, time_scale: fl
         dns.stop()
         for gateway in gateways.values():
             gateway.stop()
-        moto.stop()
+        control.stop()
         runtime_file.unlink(missing_ok=True)
+
+
+def _ensure_operator(iam, user: str) -> None:
+    try:
+        iam.create_user(UserName=user)
+    except iam.exceptions.EntityAlreadyExistsException:
+        pass
 
 
 def main() -> None:
@@ -105,8 +138,10 @@ def main() -> None:
     parser.add_argument("--regions", required=True, help="comma-separated regions to serve")
     parser.add_argument("--lambda-src", type=Path, required=True)
     parser.add_argument("--time-scale", type=float, default=1.0)
+    parser.add_argument("--credential-lifetime", type=float, default=3600.0,
+                        help="seconds the Cognito stand-in's credentials live (before time_scale)")
     args = parser.parse_args()
-    run(args.runtime_file, args.regions.split(","), args.lambda_src, args.time_scale)
+    run(args.runtime_file, args.regions.split(","), args.lambda_src, args.time_scale, args.credential_lifetime)
 
 
 if __name__ == "__main__":

@@ -1,22 +1,54 @@
-"""The HTTP layer shared by the local cloud's servers: the local API gateway (gateway.py) and the DNS plane's
-names (dns.py).
+"""The HTTP layer of every local-cloud server (API gateways, the DNS plane's names, the site, the control-plane
+front): werkzeug's server does the HTTP/1.1 framing — Content-Length and chunked bodies — and this module adds
+what each of them must do before a request means anything:
 
-This module owns how a request comes off the socket and its answer goes back: HTTP/1.1 keep-alive with Nagle
-off and one write per response, the set of open client connections a server shuts down when it stops, reading
-a body in either framing (Content-Length or chunked) up to a limit, and the answers to a body that cannot be
-read (400 when its framing is malformed; the subclass's 413, with the connection closed, when it is too large).
-What a request means, and how it is logged, belongs to the subclass: `respond`, `too_large`, `log_served`.
+- refuse a `Host` that is not its own loopback address and port (403): a web page that found a port must not
+  reach it under a name of its own (DNS rebinding);
+- refuse malformed framing (400): a negative or non-numeric Content-Length, both Content-Length and chunked
+  (request smuggling), a bad or negative chunk size;
+- refuse a body over the server's limit with the server's own answer (413 for the gateway, as API Gateway);
+- never send a header value with CR or LF in it (response splitting);
+- and hand the rest over as an `HttpRequest`: the method, the request-target exactly as sent (raw path and
+  query), the headers as sent (names' case kept, repeats kept), the body and the client's address.
+
+Answers are written with Nagle off, so a header write and a body write do not meet the client's delayed ACK.
 """
 
 from __future__ import annotations
 
+import io
+import json
+import logging
+import re
 import socket
 import threading
 import time
-from http.server import BaseHTTPRequestHandler
-from typing import Protocol
+from collections.abc import Callable
+from dataclasses import dataclass
+from http import HTTPStatus
+from typing import Any, Protocol
 
-__all__ = ["ConnectionSet", "KeepAliveHandler", "Response"]
+from werkzeug.exceptions import RequestEntityTooLarge
+from werkzeug.serving import BaseWSGIServer, WSGIRequestHandler, make_server
+from werkzeug.wrappers import Request
+
+__all__ = ["HttpRequest", "LocalHttpServer", "Response", "plain"]
+
+logger = logging.getLogger(__name__)
+_NON_NEGATIVE_INTEGER = re.compile(r"^[0-9]{1,15}$")
+
+
+@dataclass
+class HttpRequest:
+    method: str
+    target: str  # the request-target as received: raw path and query
+    headers: list[tuple[str, str]]
+    body: bytes = b""
+    client_ip: str = "127.0.0.1"
+
+    def header(self, name: str) -> str | None:
+        lname = name.lower()
+        return next((v for k, v in self.headers if k.lower() == lname), None)
 
 
 class Response(Protocol):
@@ -25,53 +57,24 @@ class Response(Protocol):
     body: bytes
 
 
-class ConnectionSet:
-    """The open client connections of one server. Keep-alive connections outlive serve_forever: `close_all`
-    shuts them down, so that nothing is served after the server stopped."""
-
-    def __init__(self) -> None:
-        self._lock = threading.Lock()
-        self._open: set[socket.socket] = set()
-
-    def add(self, connection: socket.socket) -> None:
-        with self._lock:
-            self._open.add(connection)
-
-    def discard(self, connection: socket.socket) -> None:
-        with self._lock:
-            self._open.discard(connection)
-
-    def close_all(self) -> None:
-        with self._lock:
-            connections, self._open = list(self._open), set()
-        for connection in connections:
-            try:
-                connection.shutdown(socket.SHUT_RDWR)
-            except OSError:
-                pass
+@dataclass
+class _Plain:
+    status: int
+    headers: list[tuple[str, str]]
+    body: bytes
+    note: str = ""
 
 
-class KeepAliveHandler(BaseHTTPRequestHandler):
-    """Serves every method through `respond(body)`; a server binds a subclass with `connections` set."""
+def plain(status: int, message: str, content_type: str = "application/json") -> _Plain:
+    """A small answer the HTTP layer itself makes (a refused Host or framing)."""
+    body = (json.dumps({"message": message}) if content_type == "application/json" else message).encode()
+    return _Plain(status, [("Content-Type", content_type)], body, message)
 
-    protocol_version = "HTTP/1.1"  # keep-alive: a signed call costs one round trip, not a TCP handshake too
-    # Buffer the response and send it in one write (flushed by http.server after each request), with Nagle
-    # off: a header write followed by a body write would otherwise meet the client's delayed ACK (~40 ms a
-    # call).
-    wbufsize = -1
-    timeout = 120  # an idle keep-alive connection is closed after this (and its thread ends)
-    connections: ConnectionSet
-    max_body_bytes: int
 
-    def respond(self, body: bytes) -> Response:
-        raise NotImplementedError
+class _HandlerMixin:
+    """werkzeug's handler with Nagle off, the headers as the client sent them, and our own logging."""
 
-    def too_large(self) -> Response:
-        """The answer to a body over `max_body_bytes` (the connection is then closed)."""
-        raise NotImplementedError
-
-    def log_served(self, response: Response, started: float) -> None:
-        """Called after each answer; `started` is time.perf_counter() when the request came in."""
+    timeout = 120  # an idle connection is closed after this (and its thread ends)
 
     def setup(self) -> None:
         super().setup()
@@ -79,54 +82,121 @@ class KeepAliveHandler(BaseHTTPRequestHandler):
             self.connection.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
         except OSError:
             pass
-        self.connections.add(self.connection)
 
-    def finish(self) -> None:
-        self.connections.discard(self.connection)
+    def make_environ(self) -> dict[str, Any]:
+        environ = super().make_environ()
+        environ["wildrydes.raw_headers"] = list(self.headers.items())
+        return environ
+
+    def log_request(self, *args: Any, **kwargs: Any) -> None:
+        pass  # each server logs its own line (never the query or a header value)
+
+    def log(self, type: str, message: str, *args: Any) -> None:  # noqa: A002 - werkzeug's signature
+        logger.debug("local http: " + message, *args)
+
+
+class LocalHttpServer:
+    """One HTTP server on a loopback address: `handle(HttpRequest) -> Response`, in a thread per connection."""
+
+    def __init__(self, name: str, handle: Callable[[HttpRequest], Response | None], *, max_body_bytes: int,
+                 too_large: Callable[[], Response] | None = None,
+                 log_served: Callable[[HttpRequest, Response, float], None] | None = None,
+                 host: str = "127.0.0.1", port: int = 0, passthrough: Callable[..., Any] | None = None,
+                 request_handler: type[WSGIRequestHandler] | None = None) -> None:
+        """`handle` answers a request, or returns None to hand it (body and all) to the WSGI app `passthrough`."""
+        self.name = name
+        self.handle = handle
+        self.max_body_bytes = max_body_bytes
+        self.too_large = too_large or (lambda: plain(413, "Request Too Long"))
+        self.log_served = log_served
+        self.passthrough = passthrough
+        handler = type("_Handler", (_HandlerMixin, request_handler or WSGIRequestHandler), {})
+        self._server: BaseWSGIServer = make_server(host, port, self._app, threaded=True, request_handler=handler)
+        self._server.daemon_threads = True
+        self._thread: threading.Thread | None = None
+
+    @property
+    def host(self) -> str:
+        return str(self._server.server_address[0])
+
+    @property
+    def port(self) -> int:
+        return int(self._server.server_address[1])
+
+    @property
+    def url(self) -> str:
+        return f"http://{self.host}:{self.port}"
+
+    @property
+    def own_hosts(self) -> frozenset[str]:
+        """The Host values this server answers to: its loopback address and port, by address or as localhost."""
+        return frozenset({f"{self.host}:{self.port}", f"localhost:{self.port}"})
+
+    def start(self) -> None:
+        self._thread = threading.Thread(target=self._server.serve_forever, kwargs={"poll_interval": 0.2},
+                                        name=f"local-{self.name}", daemon=True)
+        self._thread.start()
+
+    def stop(self) -> None:
+        self._server.shutdown()
+        self._server.server_close()
+        if self._thread is not None:
+            self._thread.join(5)
+
+    # --- one request --------------------------------------------------------------------------------------
+    def _read(self, environ: dict[str, Any]) -> HttpRequest | Response:
+        headers: list[tuple[str, str]] = environ.get("wildrydes.raw_headers", [])
+        host = next((v for k, v in headers if k.lower() == "host"), "").strip().lower()
+        if host not in self.own_hosts:
+            return plain(403, "Forbidden: this server answers only to its own address")
+        length = next((v for k, v in headers if k.lower() == "content-length"), None)
+        chunked = "chunked" in (next((v for k, v in headers if k.lower() == "transfer-encoding"), "") or "").lower()
+        if length is not None and (chunked or not _NON_NEGATIVE_INTEGER.match(length.strip())):
+            return plain(400, "Bad Request: malformed Content-Length")
+        request = Request(environ)
+        request.max_content_length = self.max_body_bytes
         try:
-            super().finish()
-        except OSError:
-            pass
+            body = request.get_data(cache=False)
+        except RequestEntityTooLarge:
+            return self.too_large()
+        except (OSError, ValueError):
+            return plain(400, "Bad Request: malformed body framing")
+        return HttpRequest(environ["REQUEST_METHOD"], environ.get("RAW_URI") or "/", headers, body,
+                           environ.get("REMOTE_ADDR") or "127.0.0.1")
 
-    def _read_body(self) -> bytes | None:
-        """The request body; None when it is larger than `max_body_bytes`. Malformed framing: ValueError."""
-        if "chunked" in (self.headers.get("Transfer-Encoding") or "").lower():
-            chunks, total = [], 0
-            while True:
-                size = int(self.rfile.readline().split(b";")[0].strip() or b"0", 16)
-                if size == 0:
-                    while self.rfile.readline() not in (b"\r\n", b"\n", b""):
-                        pass
-                    return b"".join(chunks)
-                total += size
-                if total > self.max_body_bytes:
-                    return None
-                chunks.append(self.rfile.read(size))
-                self.rfile.readline()
-        length = int(self.headers.get("Content-Length") or 0)
-        if length > self.max_body_bytes:
-            return None
-        return self.rfile.read(length) if length > 0 else b""
-
-    def _serve(self) -> None:
+    def _app(self, environ: dict[str, Any], start_response: Callable[..., Any]) -> list[bytes]:
         started = time.perf_counter()
-        try:
-            body = self._read_body()
-        except ValueError:
-            self.send_error(400)
-            return
-        if body is None:
-            response = self.too_large()
-            self.close_connection = True
+        request = self._read(environ)
+        if isinstance(request, HttpRequest):
+            try:
+                response = self.handle(request)
+            except Exception:  # noqa: BLE001 - a bug must not kill the connection's thread without an answer
+                logger.exception("local %s: error serving %s", self.name, request.method)
+                response = plain(500, "Internal server error")
+            if response is None and self.passthrough is not None:
+                # The body was read (and checked) here: the app gets it as a plain, complete input.
+                environ["wsgi.input"] = io.BytesIO(request.body)
+                environ["CONTENT_LENGTH"] = str(len(request.body))
+                environ.pop("HTTP_TRANSFER_ENCODING", None)
+                environ.pop("wsgi.input_terminated", None)
+                return self.passthrough(environ, start_response)
+            if response is None:
+                response = plain(404, "Not Found")
         else:
-            response = self.respond(body)
-        self.send_response(response.status)
-        for name, value in response.headers:
-            self.send_header(name, value)
-        self.send_header("Content-Length", str(len(response.body)))
-        self.end_headers()
-        if self.command != "HEAD":
-            self.wfile.write(response.body)
-        self.log_served(response, started)
-
-    do_GET = do_POST = do_PUT = do_DELETE = do_PATCH = do_OPTIONS = do_HEAD = _serve
+            response = request
+            if response.status == 413:
+                environ["wsgi.input_terminated"] = True  # what is left of the body is not read
+        headers = [(k, v) for k, v in response.headers if "\r" not in v and "\n" not in v
+                   and k.lower() != "content-length"]
+        if len(headers) != len(response.headers) - sum(1 for k, _ in response.headers
+                                                       if k.lower() == "content-length"):
+            logger.warning("local %s: dropped a response header with a line break in its value", self.name)
+        headers.append(("Content-Length", str(len(response.body))))
+        try:
+            phrase = HTTPStatus(response.status).phrase
+        except ValueError:
+            phrase = ""
+        start_response(f"{response.status} {phrase}".strip(), headers)
+        if self.log_served is not None and isinstance(request, HttpRequest):
+            self.log_served(request, response, started)
+        return [response.body]

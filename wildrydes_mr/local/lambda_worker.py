@@ -6,7 +6,7 @@ would be. Environment variables are per process, so each worker is started with 
 environment plus the variables the Lambda runtime sets, and boto3 inside the handler talks to the local cloud
 (AWS_ENDPOINT_URL).
 
-A worker is a fresh interpreter running this file as a script (`python -P lambda_worker.py <fd>`), started
+A worker is a fresh interpreter running this file as a script (`python -I lambda_worker.py <fd>`), started
 with subprocess (fork+exec in C, safe from a threaded server). Unlike multiprocessing's spawn/forkserver, this
 never re-imports the parent's `__main__` in the child, so a gateway started from any script (guarded by
 `if __name__ == "__main__"` or not) works, and the environment is the process's from its first instruction.
@@ -22,6 +22,7 @@ fast and needs nothing of this package.
 from __future__ import annotations
 
 import importlib
+import importlib.util
 import json
 import os
 import socket
@@ -126,10 +127,22 @@ def _error(exc: BaseException, error_type: str | None = None) -> dict[str, Any]:
     }
 
 
-def _load_handler(handler: str) -> Any:
+_DOTTED = "abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789_."
+
+
+def _load_handler(handler: str, src_dir: str) -> Any:
+    """The handler function, from a module of the task root only: a function's Handler must not name any other
+    module this interpreter could import (`os.system`, or a module that runs code when imported)."""
     module_name, _, func_name = handler.replace("/", ".").rpartition(".")
-    if not module_name or not func_name:
+    if not module_name or not func_name or not all(c in _DOTTED for c in handler.replace("/", ".")) \
+            or ".." in module_name or module_name.startswith("."):
         raise ValueError(f"Bad handler '{handler}': expected 'module.function'")
+    spec = importlib.util.find_spec(module_name.split(".", 1)[0])
+    root = os.path.realpath(src_dir)
+    origin = os.path.realpath(spec.origin) if spec is not None and spec.origin else ""
+    if not origin.startswith(root + os.sep):
+        raise ImportError(f"Unable to import module '{module_name}': No module named '{module_name}' in the "
+                          "task root")
     return getattr(importlib.import_module(module_name), func_name)
 
 
@@ -137,13 +150,13 @@ def _child_main(fd: int) -> None:
     """Worker process: import the handler once (the init phase), then serve invocations until EOF or stop."""
     conn = Connection(fd)
     setup = _recv(conn)
-    # The task root comes first, as on Lambda; this file's directory is never searched (see -P).
+    # The task root comes first, as on Lambda; this file's directory is never searched (-I implies -P).
     here = os.path.dirname(os.path.abspath(__file__))
     sys.path[:] = [setup["src_dir"]] + [p for p in sys.path if p and os.path.abspath(p) != here]
     init_error: dict[str, Any] | None = None
     handler = None
     try:
-        handler = _load_handler(setup["handler"])
+        handler = _load_handler(setup["handler"], setup["src_dir"])
     except Exception as exc:  # an init error is answered on every invocation, as Lambda does
         init_error = _error(exc, "Runtime.ImportModuleError" if isinstance(exc, ImportError) else None)
         print(f"[ERROR] {init_error['errorType']}: {init_error['errorMessage']}", file=sys.stderr, flush=True)
@@ -186,8 +199,9 @@ class Worker:
         parent_sock, child_sock = socket.socketpair()
         try:
             self.process = subprocess.Popen(
-                # -P: this file's directory is not put on sys.path (nothing here may shadow the stdlib).
-                [sys.executable, "-P", os.path.abspath(__file__), str(child_sock.fileno())],
+                # -I (isolated): no PYTHON* variable, no user site-packages, this file's directory not on
+                # sys.path — what a function's configuration says cannot change how the interpreter starts.
+                [sys.executable, "-I", os.path.abspath(__file__), str(child_sock.fileno())],
                 pass_fds=(child_sock.fileno(),),
                 env=spec.env,
                 cwd=spec.src_dir,  # Lambda's working directory is the task root

@@ -17,6 +17,7 @@ from __future__ import annotations
 import datetime as dt
 import hashlib
 import hmac
+import re
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 from urllib.parse import quote, unquote, urlsplit
@@ -41,6 +42,9 @@ MSG_SIGNATURE_MISMATCH = (
 )
 
 
+_HOST = re.compile(r"^[A-Za-z0-9.\-]+(:[0-9]{1,5})?$|^\[[0-9A-Fa-f:.]+\](:[0-9]{1,5})?$")
+
+
 class SigV4Error(Exception):
     """A rejected request: API Gateway answers `status` with {"message": message} and x-amzn-ErrorType."""
 
@@ -57,6 +61,11 @@ def _missing_token() -> SigV4Error:
 
 def _invalid_token() -> SigV4Error:
     return SigV4Error(MSG_INVALID_TOKEN, "UnrecognizedClientException")
+
+
+def _expired_token() -> SigV4Error:
+    # What API Gateway answers to temporary credentials (e.g. Cognito's) after their Expiration.
+    return SigV4Error("The security token included in the request is expired", "ExpiredTokenException")
 
 
 def _incomplete(message: str) -> SigV4Error:
@@ -221,6 +230,11 @@ def verify_request(
     cred = credentials.lookup(auth.access_key_id)
     if cred is None:
         raise _invalid_token()
+    now = now or dt.datetime.now(dt.UTC)
+    if now.tzinfo is None:
+        now = now.replace(tzinfo=dt.UTC)
+    if cred.expires_at is not None and now.timestamp() >= cred.expires_at:
+        raise _expired_token()
     sent_token = _first(pairs, "x-amz-security-token")
     if cred.session_token is not None:
         if sent_token is None or not hmac.compare_digest(sent_token.encode(), cred.session_token.encode()):
@@ -229,9 +243,6 @@ def verify_request(
         # A token the local cloud never issued for this key: STS would not recognise it either.
         raise _invalid_token()
 
-    now = now or dt.datetime.now(dt.UTC)
-    if now.tzinfo is None:
-        now = now.replace(tzinfo=dt.UTC)
     if signed_at < now - max_skew:
         raise _invalid_signature(
             f"Signature expired: {timestamp} is now earlier than {_fmt(now - max_skew)} "
@@ -244,6 +255,9 @@ def verify_request(
         )
 
     host = _first(pairs, "host") or ""
+    if not _HOST.match(host):
+        # The Host is put into the URL rebuilt for signing: a '#', '?' or '/' in it would change that URL.
+        raise _invalid_signature("Host header is not a valid host name")
     rebuilt = HTTPHeaders()
     for name, value in pairs:
         if name.lower() in auth.signed_headers:

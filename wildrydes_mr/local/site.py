@@ -1,11 +1,15 @@
-"""The local cloud's site server: serves the site bucket from moto, and stands in for Cognito's sign-in.
+"""The local cloud's site server: serves the site buckets from moto as CloudFront would, and the web app's
+stand-in for Cognito's sign-in endpoint.
 
 - `GET /<bucket>/<key>` answers with the object held by moto (index.html for the bare prefix), with its stored
-  Content-Type and Cache-Control, as CloudFront in front of the bucket would.
-- `POST /_cognito/` speaks Cognito Identity's JSON protocol (GetId, GetCredentialsForIdentity) for the web app's
-  local sign-in, which stands in for Facebook: the login token is `local:<name>`. The identity comes from
-  moto's GetId; the credentials are minted here, unique per call, and registered in the CredentialStore the
-  local gateways verify signatures against — so the gateway accepts exactly the credentials handed out.
+  Content-Type and Cache-Control, and the security headers CloudFront's response-headers policy adds on AWS:
+  a Content-Security-Policy naming exactly the origins the app talks to, HSTS, nosniff, no framing, a strict
+  referrer policy. A bucket name that is not one (e.g. `/\\evil`, or CR/LF smuggled in by percent-encoding) is a
+  404, never a redirect.
+- `POST /_cognito/` speaks Cognito Identity's JSON protocol — only GetId and GetCredentialsForIdentity, what a
+  browser calls — through the local cloud's Cognito stand-in (identity.py).
+- `GET /_local/status`: the local cloud's own state (health checks, routing, replication) for `local status`
+  and test-failover.
 """
 
 from __future__ import annotations
@@ -13,93 +17,100 @@ from __future__ import annotations
 import json
 import logging
 import re
-import secrets
-import string
 import threading
-import time
 from collections.abc import Callable
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Any
 from urllib.parse import unquote, urlsplit
 
-import boto3
-from botocore.config import Config as BotoConfig
 from botocore.exceptions import ClientError
 
-from wildrydes_mr.local.credentials import CredentialStore, LocalCredential
+from .credentials import LocalCredential
+from .http_server import HttpRequest, LocalHttpServer
+from .identity import CognitoError, IdentityStandIn
+from .moto_access import moto_client
 
 logger = logging.getLogger(__name__)
 
-FACEBOOK = "graph.facebook.com"
-LOCAL_TOKEN = re.compile(r"^local:[\w .@-]{1,64}$")
-CREDENTIAL_LIFETIME_SECONDS = 3600
 COGNITO_PATH = "/_cognito/"
 STATUS_PATH = "/_local/status"
+BROWSER_OPERATIONS = {"GetId", "GetCredentialsForIdentity"}
+MAX_BODY_BYTES = 64 * 1024
+# S3 bucket names (the general purpose rules): what a site path may name.
+BUCKET_NAME = re.compile(r"^[a-z0-9][a-z0-9.-]{1,61}[a-z0-9]$")
 
 
-class _CognitoError(Exception):
-    def __init__(self, error_type: str, message: str, status: int = 400):
-        super().__init__(message)
-        self.error_type = error_type
-        self.status = status
+def security_headers(connect_origins: list[str]) -> list[tuple[str, str]]:
+    """What CloudFront's response-headers policy adds in front of the site on AWS, for the local origins."""
+    connect = " ".join(["'self'", *sorted(set(connect_origins))])
+    policy = (f"default-src 'self'; script-src 'self'; style-src 'self'; img-src 'self' data:; "
+              f"connect-src {connect}; frame-ancestors 'none'; base-uri 'none'; form-action 'self'; "
+              "object-src 'none'")
+    return [("Content-Security-Policy", policy), ("Strict-Transport-Security", "max-age=63072000"),
+            ("X-Content-Type-Options", "nosniff"), ("X-Frame-Options", "DENY"),
+            ("Referrer-Policy", "strict-origin-when-cross-origin")]
+
+
+class _Answer:
+    def __init__(self, status: int, headers: list[tuple[str, str]], body: bytes, note: str = "") -> None:
+        self.status, self.headers, self.body, self.note = status, headers, body, note
 
 
 class SiteServer:
-    def __init__(
-        self,
-        aws_endpoint: str,
-        credentials: CredentialStore,
-        admin: LocalCredential,
-        host: str = "127.0.0.1",
-        port: int = 0,
-        status_provider: Callable[[], dict[str, Any]] | None = None,
-    ):
+    def __init__(self, aws_endpoint: str, identity: IdentityStandIn, admin: LocalCredential,
+                 host: str = "127.0.0.1", port: int = 0,
+                 status_provider: Callable[[], dict[str, Any]] | None = None,
+                 connect_origins: Callable[[], list[str]] | None = None) -> None:
         self.aws_endpoint = aws_endpoint
-        self.status_provider = status_provider
-        self.credentials = credentials
+        self.identity = identity
         self.admin = admin
-        self._server = ThreadingHTTPServer((host, port), self._handler_class())
-        self._server.daemon_threads = True
-        self._thread: threading.Thread | None = None
+        self.status_provider = status_provider
+        self.connect_origins = connect_origins or (lambda: [])
         self._clients: dict[tuple[str, str], Any] = {}
         self._lock = threading.Lock()
+        self._server = LocalHttpServer("site", self.handle, max_body_bytes=MAX_BODY_BYTES, host=host, port=port)
 
     @property
     def url(self) -> str:
-        host, port = self._server.server_address[:2]
-        return f"http://{host}:{port}"
+        return self._server.url
 
     def start(self) -> None:
-        self._thread = threading.Thread(target=self._server.serve_forever, name="site-server", daemon=True)
-        self._thread.start()
+        self._server.start()
 
     def stop(self) -> None:
-        self._server.shutdown()
-        self._server.server_close()
+        self._server.stop()
 
     def _client(self, service: str, region: str) -> Any:
         with self._lock:
             key = (service, region)
             if key not in self._clients:
-                self._clients[key] = boto3.client(
-                    service,
-                    region_name=region,
-                    endpoint_url=self.aws_endpoint,
-                    aws_access_key_id=self.admin.access_key_id,
-                    aws_secret_access_key=self.admin.secret_access_key,
-                    config=BotoConfig(retries={"mode": "standard", "max_attempts": 3}),
-                )
+                self._clients[key] = moto_client(self.aws_endpoint, self.admin, service, region,
+                                                 retries={"mode": "standard", "max_attempts": 3})
             return self._clients[key]
 
+    def handle(self, request: HttpRequest) -> _Answer:
+        path = urlsplit(request.target).path
+        method = request.method.upper()
+        if path == STATUS_PATH and method == "GET" and self.status_provider is not None:
+            body = json.dumps(self.status_provider(), default=str).encode()
+            return _Answer(200, [("Content-Type", "application/json"), ("Cache-Control", "no-store")], body)
+        if path == COGNITO_PATH:
+            if method != "POST":
+                return _Answer(405, [("Content-Type", "text/plain")], b"Method Not Allowed")
+            return self._cognito(request)
+        if method not in ("GET", "HEAD"):
+            return _Answer(405, [("Content-Type", "text/plain")], b"Method Not Allowed")
+        status, headers, body = self.get_object(path)
+        return _Answer(status, headers + security_headers(self.connect_origins()), body)
+
     # --- site ---------------------------------------------------------------------------------------------
-    def get_object(self, path: str) -> tuple[int, dict[str, str], bytes]:
-        parts = unquote(urlsplit(path).path).lstrip("/").split("/", 1)
+    def get_object(self, path: str) -> tuple[int, list[tuple[str, str]], bytes]:
+        parts = unquote(path).lstrip("/").split("/", 1)
         bucket = parts[0]
         key = parts[1] if len(parts) > 1 else ""
-        if not bucket:
-            return 404, {"Content-Type": "text/plain"}, b"Not Found"
+        if not BUCKET_NAME.match(bucket):
+            return 404, [("Content-Type", "text/plain")], b"Not Found"
         if len(parts) == 1:  # /bucket → /bucket/ so relative asset paths resolve
-            return 301, {"Location": f"/{bucket}/"}, b""
+            return 301, [("Location", f"/{bucket}/")], b""
         if key == "" or key.endswith("/"):
             key += "index.html"
         try:
@@ -107,130 +118,25 @@ class SiteServer:
         except ClientError as exc:
             code = exc.response.get("Error", {}).get("Code", "")
             status = 404 if code in {"NoSuchKey", "NoSuchBucket", "404"} else 403
-            return status, {"Content-Type": "text/plain"}, b"Not Found" if status == 404 else b"Forbidden"
-        headers = {"Content-Type": obj.get("ContentType", "application/octet-stream")}
+            return status, [("Content-Type", "text/plain")], b"Not Found" if status == 404 else b"Forbidden"
+        headers = [("Content-Type", obj.get("ContentType", "application/octet-stream"))]
         if obj.get("CacheControl"):
-            headers["Cache-Control"] = obj["CacheControl"]
+            headers.append(("Cache-Control", obj["CacheControl"]))
         return 200, headers, obj["Body"].read()
 
     # --- Cognito Identity stand-in ------------------------------------------------------------------------
-    def cognito(self, target: str, body: dict[str, Any]) -> dict[str, Any]:
-        operation = target.rsplit(".", 1)[-1]
-        if operation == "GetId":
-            pool_id = self._pool_id(body)
-            self._check_logins(body)
-            region = pool_id.split(":")[0]
-            identity = self._client("cognito-identity", region).get_id(IdentityPoolId=pool_id, Logins=body["Logins"])
-            # moto's server mode prefixes identity ids with us-east-1 whatever the pool's region; AWS uses the
-            # pool's region, and so do we.
-            return {"IdentityId": f"{region}:{identity['IdentityId'].split(':', 1)[1]}"}
-        if operation == "GetCredentialsForIdentity":
-            identity_id = body.get("IdentityId")
-            if not isinstance(identity_id, str) or ":" not in identity_id:
-                raise _CognitoError("InvalidParameterException", "IdentityId is required")
-            self._check_logins(body)
-            credential = LocalCredential(
-                access_key_id="ASIA"
-                + "".join(secrets.choice(string.ascii_uppercase + string.digits) for _ in range(16)),
-                secret_access_key=secrets.token_urlsafe(30),
-                session_token=secrets.token_urlsafe(48),
-                cognito_identity_id=identity_id,
-            )
-            self.credentials.add(credential)
-            return {
-                "IdentityId": identity_id,
-                "Credentials": {
-                    "AccessKeyId": credential.access_key_id,
-                    "SecretKey": credential.secret_access_key,
-                    "SessionToken": credential.session_token,
-                    "Expiration": int(time.time()) + CREDENTIAL_LIFETIME_SECONDS,
-                },
-            }
-        raise _CognitoError("UnknownOperationException", f"{operation} is not served by the local cloud")
-
-    def _pool_id(self, body: dict[str, Any]) -> str:
-        pool_id = body.get("IdentityPoolId")
-        if not isinstance(pool_id, str) or ":" not in pool_id:
-            raise _CognitoError("InvalidParameterException", "IdentityPoolId is required")
+    def _cognito(self, request: HttpRequest) -> _Answer:
+        headers = [("Content-Type", "application/x-amz-json-1.1")]
+        target = request.header("X-Amz-Target") or ""
         try:
-            pool = self._client("cognito-identity", pool_id.split(":")[0]).describe_identity_pool(
-                IdentityPoolId=pool_id
-            )
-        except ClientError:
-            raise _CognitoError("ResourceNotFoundException", f"identity pool {pool_id} not found") from None
-        if FACEBOOK not in (pool.get("SupportedLoginProviders") or {}) and pool.get(
-            "SupportedLoginProviders"
-        ):
-            raise _CognitoError("NotAuthorizedException", "this pool does not accept Facebook sign-in")
-        return pool_id
-
-    @staticmethod
-    def _check_logins(body: dict[str, Any]) -> None:
-        # The pools we make allow no unauthenticated identities: a login is always required.
-        logins = body.get("Logins")
-        if not isinstance(logins, dict) or set(logins) != {FACEBOOK}:
-            raise _CognitoError(
-                "NotAuthorizedException", "Unauthenticated access is not supported for this pool"
-            )
-        if not isinstance(logins[FACEBOOK], str) or not LOCAL_TOKEN.match(logins[FACEBOOK]):
-            raise _CognitoError(
-                "NotAuthorizedException", "Invalid login token (the local cloud expects local:<name>)"
-            )
-
-    def _handler_class(self):
-        site = self
-
-        class Handler(BaseHTTPRequestHandler):
-            protocol_version = "HTTP/1.1"
-
-            def _send(self, status: int, headers: dict[str, str], body: bytes) -> None:
-                self.send_response(status)
-                for name, value in headers.items():
-                    self.send_header(name, value)
-                self.send_header("Content-Length", str(len(body)))
-                self.end_headers()
-                if self.command != "HEAD":
-                    self.wfile.write(body)
-
-            def do_GET(self) -> None:  # noqa: N802 - http.server's naming
-                if urlsplit(self.path).path == STATUS_PATH and site.status_provider is not None:
-                    # The local cloud's own state (health checks, routing, replication) for `local status`
-                    # and test-failover: the parts of AWS's data plane that moto has no API for.
-                    body = json.dumps(site.status_provider(), default=str).encode()
-                    self._send(200, {"Content-Type": "application/json", "Cache-Control": "no-store"}, body)
-                    return
-                self._send(*site.get_object(self.path))
-
-            do_HEAD = do_GET  # noqa: N815
-
-            def do_POST(self) -> None:  # noqa: N802
-                if urlsplit(self.path).path != COGNITO_PATH:
-                    self._send(405, {"Content-Type": "text/plain"}, b"Method Not Allowed")
-                    return
-                length = int(self.headers.get("Content-Length") or 0)
-                headers = {"Content-Type": "application/x-amz-json-1.1"}
-                try:
-                    if length > 65536:
-                        raise _CognitoError("InvalidParameterException", "request too large")
-                    body = json.loads(self.rfile.read(length) or b"{}")
-                    if not isinstance(body, dict):
-                        raise _CognitoError("InvalidParameterException", "request body must be a JSON object")
-                    answer = site.cognito(self.headers.get("X-Amz-Target", ""), body)
-                    self._send(200, headers, json.dumps(answer).encode())
-                except _CognitoError as exc:
-                    self._send(
-                        exc.status,
-                        headers,
-                        json.dumps({"__type": exc.error_type, "message": str(exc)}).encode(),
-                    )
-                except ValueError:
-                    self._send(
-                        400,
-                        headers,
-                        json.dumps({"__type": "SerializationException", "message": "invalid JSON"}).encode(),
-                    )
-
-            def log_message(self, format: str, *args: Any) -> None:  # noqa: A002
-                logger.info("site %s", format % args)
-
-        return Handler
+            if target.rsplit(".", 1)[-1] not in BROWSER_OPERATIONS:
+                raise CognitoError("UnknownOperationException", "not served here")
+            body = json.loads(request.body or b"{}")
+            if not isinstance(body, dict):
+                raise CognitoError("InvalidParameterException", "request body must be a JSON object")
+            return _Answer(200, headers, json.dumps(self.identity.handle(target, body)).encode())
+        except CognitoError as exc:
+            return _Answer(exc.status, headers, json.dumps({"__type": exc.error_type, "message": str(exc)}).encode())
+        except ValueError:
+            return _Answer(400, headers, json.dumps({"__type": "SerializationException",
+                                                     "message": "invalid JSON"}).encode())

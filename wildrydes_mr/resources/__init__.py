@@ -24,6 +24,7 @@ DELETERS: dict[str, Deleter] = {
     dynamodb.Table.kind: dynamodb.delete_table,
     dynamodb.PointInTimeRecovery.kind: dynamodb.delete_pitr,
     iam.Role.kind: iam.delete_role,
+    iam.UserPolicy.kind: iam.delete_user_policy,
     logs.LogGroup.kind: logs.delete_log_group,
     lambda_fn.Function.kind: lambda_fn.delete_function,
     lambda_fn.InvokePermission.kind: lambda_fn.delete_permission,

@@ -1,7 +1,8 @@
 """The Cognito identity pool (Facebook sign-in only, no unauthenticated identities) and its role mapping.
 
-moto implements neither SetIdentityPoolRoles nor GetIdentityPoolRoles; on an emulator that says so the mapping
-is kept in the state file only (the local cloud needs no more), while on AWS it is read and set for real.
+moto implements neither SetIdentityPoolRoles nor GetIdentityPoolRoles; the local cloud answers both (its control
+plane holds the mapping, which its gateways use to authorize a Cognito identity's calls). On a bare moto that
+says it lacks them, the mapping is kept in the state file only; on AWS it is read and set for real.
 """
 
 from __future__ import annotations

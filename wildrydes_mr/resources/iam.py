@@ -1,4 +1,5 @@
-"""IAM roles with one inline least-privilege policy each (no `*` actions; resources scoped to ARNs).
+"""IAM roles with one inline least-privilege policy each (no `*` actions; resources scoped to ARNs), and the inline
+policy of an existing IAM user (the local cloud's operator).
 
 Roles are global, so their names carry the region they serve. Policies are built as dicts and compared
 after normalisation, so an unchanged role makes no call on a re-run.
@@ -99,6 +100,39 @@ def delete_role(ctx: Context, record: dict[str, Any]) -> None:
     for attached in iam.list_attached_role_policies(RoleName=name)["AttachedPolicies"]:
         iam.detach_role_policy(RoleName=name, PolicyArn=attached["PolicyArn"])
     iam.delete_role(RoleName=name)
+
+
+class UserPolicy(Resource):
+    """One inline policy of an IAM user that exists already (the user is not the tool's: only its policy is)."""
+
+    kind = "iam-user-policy"
+
+    def __init__(self, region: str, user: str, name: str, policy: dict[str, Any]):
+        super().__init__(region, name)
+        self.user = user
+        self.policy = policy
+
+    def find(self, ctx: Context) -> dict[str, Any] | None:
+        iam = ctx.aws.client("iam", self.region)
+        return none_if_missing(lambda: iam.get_user_policy(UserName=self.user, PolicyName=self.name))
+
+    def changes(self, ctx: Context, live: dict[str, Any]) -> list[str]:
+        return [] if _as_document(live["PolicyDocument"]) == _normalise(self.policy) else ["permissions policy"]
+
+    def create(self, ctx: Context) -> dict[str, Any]:
+        ctx.aws.client("iam", self.region).put_user_policy(UserName=self.user, PolicyName=self.name,
+                                                           PolicyDocument=json.dumps(self.policy))
+        return {"user": self.user}
+
+    def update(self, ctx: Context, live: dict[str, Any], changes: list[str]) -> dict[str, Any]:
+        return self.create(ctx)
+
+    def attributes(self, ctx: Context, live: dict[str, Any]) -> dict[str, Any]:
+        return {"user": self.user}
+
+
+def delete_user_policy(ctx: Context, record: dict[str, Any]) -> None:
+    ctx.aws.client("iam", record["region"]).delete_user_policy(UserName=record["user"], PolicyName=record["name"])
 
 
 def lambda_trust_policy() -> dict[str, Any]:

@@ -9,12 +9,13 @@ from dataclasses import dataclass
 from typing import Any
 
 from wildrydes_mr import bundle
-from wildrydes_mr.engine import PLACEHOLDER, Context, Resource, converge
+from wildrydes_mr.engine import PLACEHOLDER, Context, Resource, converge, converge_one
 from wildrydes_mr.resources.apigateway import RestApi, Route, execute_api_arn
 from wildrydes_mr.resources.dynamodb import LISTING_INDEX, PointInTimeRecovery, Table, table_arn
-from wildrydes_mr.resources.iam import Role, lambda_trust_policy, role_arn
+from wildrydes_mr.resources.iam import Role, UserPolicy, lambda_trust_policy, role_arn
 from wildrydes_mr.resources.lambda_fn import Function, InvokePermission, function_arn, wait_ready
 from wildrydes_mr.resources.logs import LogGroup, log_group_arn
+from wildrydes_mr.targets import LOCAL_OPERATOR_USER
 
 MODULE = "build-api"
 
@@ -116,7 +117,32 @@ def build_region(ctx: Context, region: str) -> dict[str, Any]:
     return {"api_id": api_attributes.get("id"), "api_url": api_attributes.get("url")}
 
 
+def deployed_apis(ctx: Context) -> dict[str, dict[str, Any]]:
+    """The REST APIs build-api (and replicate) recorded, by region."""
+    return {r["region"]: r for r in ctx.state.resources.values()
+            if r["kind"] == RestApi.kind and r["name"] == api_name(ctx) and r.get("id")}
+
+
+def invoke_policy(ctx: Context, apis: dict[str, dict[str, Any]]) -> dict[str, Any]:
+    """Only execute-api:Invoke, only on GET and POST /ticket of this deployment's API stage(s)."""
+    resources = [execute_api_arn(ctx, region, api["id"], ctx.config.api.stage, method, "/ticket")
+                 for region, api in sorted(apis.items()) for method in ("GET", "POST")]
+    return {"Version": "2012-10-17", "Statement": [
+        {"Sid": "InvokeTicketRoutes", "Effect": "Allow", "Action": "execute-api:Invoke", "Resource": resources}]}
+
+
+def operator_access(ctx: Context) -> None:
+    """On the local cloud, the operator's keys belong to an IAM user (as an operator's keys would on AWS, where
+    `wildrydes policy --for operator` names what they need): its policy may invoke this deployment's ticket
+    routes, and the local gateway evaluates it as API Gateway would. On AWS, the caller's own policy is theirs."""
+    apis = deployed_apis(ctx)
+    if ctx.target.is_local and apis:
+        converge_one(ctx, UserPolicy(ctx.config.regions.primary, LOCAL_OPERATOR_USER,
+                                     f"{ctx.config.deployment}-invoke-apis", invoke_policy(ctx, apis)))
+
+
 def run(ctx: Context) -> dict[str, Any]:
     region = ctx.config.regions.primary
     result = build_region(ctx, region)
+    operator_access(ctx)
     return {"region": region, **result}

@@ -12,7 +12,6 @@ from typing import Any
 from wildrydes_mr.engine import PLACEHOLDER, Context, Resource, converge, converge_one
 from wildrydes_mr.errors import UsageError
 from wildrydes_mr.resources import cloudfront, cognito, s3
-from wildrydes_mr.resources.apigateway import RestApi, execute_api_arn
 from wildrydes_mr.resources.iam import Role
 from wildrydes_mr.workflows import build_api
 
@@ -29,26 +28,17 @@ def identity_role_name(ctx: Context) -> str:
     return f"{ctx.config.deployment}-web-identity"
 
 
-def deployed_apis(ctx: Context) -> dict[str, dict[str, Any]]:
-    """The REST APIs build-api (and replicate) recorded, by region."""
-    return {r["region"]: r for r in ctx.state.resources.values()
-            if r["kind"] == RestApi.kind and r["name"] == build_api.api_name(ctx) and r.get("id")}
-
-
 def api_base_url(ctx: Context) -> str:
     """The URL the web app calls: the failover name once replicate made it, else the primary's regional URL."""
     failover = ctx.state.extras.get("failover_api_url")
     if failover:
         return failover
-    return deployed_apis(ctx)[ctx.config.regions.primary]["url"]
+    return build_api.deployed_apis(ctx)[ctx.config.regions.primary]["url"]
 
 
 def identity_policy(ctx: Context, apis: dict[str, dict[str, Any]]) -> dict[str, Any]:
     """Only execute-api:Invoke, only on GET and POST /ticket of this deployment's API stage(s)."""
-    resources = [execute_api_arn(ctx, region, api["id"], ctx.config.api.stage, method, "/ticket")
-                 for region, api in sorted(apis.items()) for method in ("GET", "POST")]
-    return {"Version": "2012-10-17", "Statement": [
-        {"Sid": "InvokeTicketRoutes", "Effect": "Allow", "Action": "execute-api:Invoke", "Resource": resources}]}
+    return build_api.invoke_policy(ctx, apis)
 
 
 def runtime_config(ctx: Context, pool_id: str) -> bytes:
@@ -68,7 +58,7 @@ def site_files(ctx: Context, pool_id: str) -> list[s3.SiteFile]:
 
 def run(ctx: Context) -> dict[str, Any]:
     region = ctx.config.regions.primary
-    apis = deployed_apis(ctx)
+    apis = build_api.deployed_apis(ctx)
     if region not in apis:
         raise UsageError(f"no API recorded in {region} for deployment {ctx.config.deployment}: "
                          "build-api must run first", hint="run `wildrydes build-api`")

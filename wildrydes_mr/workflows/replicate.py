@@ -114,7 +114,7 @@ def _migrate_failover_aliases(ctx: Context, zone_id: str, records: list[route53.
 def run(ctx: Context, parallel: bool = True) -> dict[str, Any]:
     prediction = require_predicted_rto_within_objective(ctx.config)
     primary, secondary = ctx.config.regions.both
-    if primary not in build_ui.deployed_apis(ctx):
+    if primary not in build_api.deployed_apis(ctx):
         raise UsageError(f"no API recorded in {primary} for deployment {ctx.config.deployment}: "
                          "build-api must run first", hint="run `wildrydes build-api`")
     zone_id = hosted_zone_id(ctx)
@@ -129,6 +129,7 @@ def run(ctx: Context, parallel: bool = True) -> dict[str, Any]:
         # are their ends awaited, together.
         in_parallel({"replica": lambda: [r["replica"].wait_active(ctx) for r in regions.values() if r["replica"]],
                      "dns": lambda: route53.wait_in_sync(ctx)}, parallel=parallel)
+    build_api.operator_access(ctx)
     for retired in ctx.outputs.pop("retired_health_checks", []):
         if not ctx.dry_run:
             route53.delete_health_check(ctx, {"id": retired})
