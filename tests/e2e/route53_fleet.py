@@ -50,7 +50,7 @@ class Check:
 
 class Route53Fleet:
     def __init__(self, checks: dict[str, tuple[str, str]], interval: float, threshold: int,
-                 failover: dict[str, tuple[str, str]], checkers: int = 8):
+                 failover: dict[str, tuple[str, str]], checkers: int = 6):
         """checks: region -> (health check id, URL of the region's own name); failover: PRIMARY and SECONDARY ->
         (region, the CNAME value of that failover record)."""
         self.interval, self.threshold = interval, threshold
@@ -95,7 +95,7 @@ class Route53Fleet:
     @staticmethod
     def _probe(url: str) -> bool:
         try:
-            with urllib.request.urlopen(url.rstrip("/") + "/health", timeout=2) as response:
+            with urllib.request.urlopen(url.rstrip("/") + "/health", timeout=4) as response:  # Route 53: 4 s
                 return 200 <= response.status < 400
         except (urllib.error.URLError, OSError):
             return False

@@ -176,6 +176,7 @@ def test_game_day_aws_code_path_against_the_local_data_plane(replicated, monkeyp
     assert report["writes"]["acknowledged"] > 10 and report["lost_writes"] == []
     # Detection as Route 53 decides it: FailureThreshold consecutive failures per checker, then the 18% rule —
     # about threshold × interval after the fault, not one interval (which the last results alone would say).
+    assert report["detection_seconds"] is not None, "the observer never saw the primary unhealthy"
     assert (threshold - 1) * interval <= report["detection_seconds"] <= (threshold + 1.5) * interval + 1
     assert abs(fleet.unhealthy_since(PRIMARY) - (iso_seconds(report["t0"]) + report["detection_seconds"])) < \
         interval + 1
