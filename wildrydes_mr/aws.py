@@ -265,9 +265,13 @@ def is_iam_propagation_error(exc: BaseException) -> bool:
 
 def is_emulator_gap(exc: BaseException, emulated: bool) -> bool:
     """moto answers what it lacks (unimplemented calls, some empty lookups) with NotImplementedError or KeyError
-    in-process, or a bare HTTP 500 in server mode. Only on an emulator endpoint is a 500 read that way."""
+    in-process, or a bare HTTP 500 (a bare 404 for a route it has none for) in server mode. Only on an emulator
+    endpoint is such an answer read that way."""
     if isinstance(exc, NotImplementedError | KeyError):
         return True
-    return emulated and isinstance(exc, ClientError) and (
-        "has not been implemented" in error_message(exc)
-        or exc.response.get("ResponseMetadata", {}).get("HTTPStatusCode") == 500)
+    if not (emulated and isinstance(exc, ClientError)):
+        return False
+    status = exc.response.get("ResponseMetadata", {}).get("HTTPStatusCode")
+    # A route moto does not know at all is a bare 404 (no error code of the service's own).
+    return "has not been implemented" in error_message(exc) or status == 500 or (
+        status == 404 and error_code(exc) in {"404", "NotFound", ""})

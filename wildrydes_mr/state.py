@@ -53,8 +53,9 @@ class State:
                 order = self._sequence
             else:
                 order = previous["order"]
-            record = {"kind": kind, "region": region, "name": name, "module": module, "order": order,
-                      **attributes}
+            # A resource belongs to the module that made it, whichever module converges it later.
+            record = {"kind": kind, "region": region, "name": name,
+                      "module": previous["module"] if previous else module, "order": order, **attributes}
             if previous == record:
                 return record
             self.resources[key] = record

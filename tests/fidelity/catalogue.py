@@ -16,9 +16,10 @@ from fidelity.rules_acm import (
     ValidationRecordsLater,
 )
 from fidelity.rules_apigateway import ControlPlaneRateLimits
+from fidelity.rules_cloudfront import DistributionDeploying, ResponseHeadersPolicies
 from fidelity.rules_dynamodb import GlobalTableReplicas, PitrUnavailableAfterCreate
 from fidelity.rules_lambda import FunctionNotReady, RoleNotYetAssumable
-from fidelity.rules_route53 import ChangePropagation, CnameExclusive, DistributionDeploying, HealthCheckNegativeCache
+from fidelity.rules_route53 import ChangePropagation, CnameExclusive, HealthCheckNegativeCache
 
 
 def all_rules() -> list[Rule]:
@@ -30,7 +31,8 @@ def all_rules() -> list[Rule]:
         ControlPlaneRateLimits(),
         pitr, GlobalTableReplicas(pitr),
         FunctionNotReady(), RoleNotYetAssumable(),
-        propagation, CnameExclusive(), HealthCheckNegativeCache(propagation), DistributionDeploying(),
+        propagation, CnameExclusive(), HealthCheckNegativeCache(propagation),
+        DistributionDeploying(), ResponseHeadersPolicies(),
     ]
 
 

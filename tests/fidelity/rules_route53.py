@@ -1,6 +1,6 @@
-"""Route 53 and CloudFront behaviours moto does not have: changes that take a while to reach every name server,
-CNAME records that may not share a name with any other record, health checks that negatively cache a name
-which did not resolve when they started probing it, and distributions that take minutes to deploy."""
+"""Route 53 behaviours moto does not have: changes that take a while to reach every name server, CNAME records
+that may not share a name with any other record, and health checks that negatively cache a name which did not
+resolve when they started probing it."""
 
 from __future__ import annotations
 
@@ -120,29 +120,3 @@ class HealthCheckNegativeCache(Rule):
                 if any(_norm(r["Name"]) == _norm(fqdn) for r in _zone_records(call, zone["Id"])):
                     return True
         return False
-
-
-class DistributionDeploying(Rule):
-    name = "cloudfront-deploying"
-    summary = "a new or updated distribution is InProgress for minutes before it is Deployed"
-    source = "CloudFront developer guide, 'Values that CloudFront displays' (Status InProgress / Deployed)"
-    operations = frozenset({"cloudfront:CreateDistribution", "cloudfront:CreateDistributionWithTags",
-                            "cloudfront:UpdateDistribution", "cloudfront:GetDistribution"})
-    duration = 240.0
-
-    def after(self, call: Call, parsed: dict[str, Any]) -> None:
-        distribution = parsed.get("Distribution", {})
-        if call.operation != "GetDistribution":
-            distribution_id, at = distribution.get("Id"), call.now
-            if distribution_id:
-                call.layer.memory(self, lambda memory: memory.__setitem__(distribution_id, at))
-                distribution["Status"] = "InProgress"
-            return
-        changed = call.layer.recall(self).get(distribution.get("Id", ""))
-        if changed is None:
-            return
-        if call.now - changed < self.duration:
-            call.layer.fired(self)
-            distribution["Status"] = "InProgress"
-        else:
-            distribution["Status"] = "Deployed"

@@ -34,7 +34,9 @@ def test_build_api_creates_every_resource(make_context):
         policy = json.loads(lam.get_policy(FunctionName=name)["Policy"])
         (statement,) = policy["Statement"]
         assert statement["Principal"] == {"Service": "apigateway.amazonaws.com"}
-        assert f":{result['api_id']}/*/" in statement["Condition"]["ArnLike"]["AWS:SourceArn"]
+        # Scoped to this API, its configured stage, and the function's own method and path.
+        source = statement["Condition"]["ArnLike"]["AWS:SourceArn"]
+        assert source.split(":")[-1].startswith(f"{result['api_id']}/prod/") and "*" not in source
 
     api = boto3.client("apigateway", REGION)
     (rest_api,) = api.get_rest_apis()["items"]

@@ -66,6 +66,40 @@ def test_build_ui_creates_pool_role_bucket_distribution_and_site(make_context, b
     config = cf.get_distribution_config(Id=item["Id"])["DistributionConfig"]
     assert config["DefaultRootObject"] == "index.html"
     assert config["DefaultCacheBehavior"]["ViewerProtocolPolicy"] == "redirect-to-https"
+    # Every answer carries the security headers of a response-headers policy (the behaviour layer stands in
+    # for CloudFront's API, which moto lacks): a CSP naming exactly the API, Cognito and Facebook's SDK.
+    headers = cf.get_response_headers_policy(Id=config["DefaultCacheBehavior"]["ResponseHeadersPolicyId"])[
+        "ResponseHeadersPolicy"]["ResponseHeadersPolicyConfig"]["SecurityHeadersConfig"]
+    csp = headers["ContentSecurityPolicy"]["ContentSecurityPolicy"]
+    api_origin = built_api["api_url"].split("/prod/")[0]
+    connect = next(d for d in csp.split("; ") if d.startswith("connect-src ")).split()[1:]
+    assert sorted(connect) == sorted(["'self'", api_origin, f"https://cognito-identity.{REGION}.amazonaws.com",
+                                      "https://graph.facebook.com", "https://*.facebook.com"])
+    assert "frame-ancestors 'none'" in csp and "script-src 'self' https://connect.facebook.net;" in csp
+    assert "*" not in csp.replace("https://*.facebook.com", "")
+    assert headers["StrictTransportSecurity"]["AccessControlMaxAgeSec"] >= 31536000
+    assert headers["FrameOptions"]["FrameOption"] == "DENY" and headers["ContentTypeOptions"]["Override"]
+
+
+def test_build_ui_narrows_the_apis_cors_to_the_site_at_once(make_context, built_api):
+    # Before build-ui there is no site, and module 1 allows any origin; build-ui narrows it then, not only when
+    # some later module runs.
+    lam = boto3.client("lambda", REGION)
+    assert lam.get_function_configuration(FunctionName="wildrydes-health")["Environment"]["Variables"][
+        "ALLOWED_ORIGIN"] == "*"
+    site = build_ui.run(make_context(module="build-ui"))["site_url"]
+    origin = site.rstrip("/")
+    for name in ("wildrydes-health", "wildrydes-list-tickets", "wildrydes-create-ticket"):
+        assert lam.get_function_configuration(FunctionName=name)["Environment"]["Variables"][
+            "ALLOWED_ORIGIN"] == origin
+    api = boto3.client("apigateway", REGION)
+    resources = api.get_resources(restApiId=built_api["api_id"], embed=["methods"])["items"]
+    ticket = next(r for r in resources if r["path"] == "/ticket")
+    options = api.get_integration_response(restApiId=built_api["api_id"], resourceId=ticket["id"],
+                                           httpMethod="OPTIONS", statusCode="200")
+    assert options["responseParameters"]["method.response.header.Access-Control-Allow-Origin"] == f"'{origin}'"
+    response = api.get_gateway_response(restApiId=built_api["api_id"], responseType="DEFAULT_4XX")
+    assert response["responseParameters"]["gatewayresponse.header.Access-Control-Allow-Origin"] == f"'{origin}'"
 
 
 def test_second_build_ui_uploads_nothing_and_changes_nothing(make_context, built_api):
@@ -111,8 +145,8 @@ def test_dry_run_plans_every_ui_resource_as_create(make_context, built_api):
     assert ctx.aws.calls.mutating == 0
     assert {a.verb for a in ctx.actions} == {"create"}
     assert [a.kind for a in ctx.actions] == ["cognito-identity-pool", "iam-role", "cognito-pool-roles", "s3-bucket",
-                                             "cloudfront-oac", "cloudfront-distribution", "s3-bucket-policy",
-                                             "site-files"]
+                                             "cloudfront-oac", "cloudfront-response-headers-policy",
+                                             "cloudfront-distribution", "s3-bucket-policy", "site-files"]
 
 
 def test_cleanup_removes_ui_and_api(make_context, built_api):

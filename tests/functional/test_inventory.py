@@ -37,6 +37,7 @@ THEIRS = {"Key": "wildrydes:deployment", "Value": "wildrydes2"}
 SUB_PARTS = {"site-files", "cognito-pool-roles", "dynamodb-pitr"}
 # What a deleter needs besides kind, region and name, per kind (read from the delete functions).
 DELETER_IDS = {"rest-api": ["id"], "cognito-identity-pool": ["id"], "cloudfront-distribution": ["id"],
+               "cloudfront-response-headers-policy": ["id"],
                "cloudfront-oac": ["id"], "route53-health-check": ["id"], "acm-certificate": ["arn"],
                "route53-record": ["zone_id"], "dynamodb-replica": ["primary_region", "emulated"],
                "route53-zone": ["id", "created"]}
@@ -221,7 +222,7 @@ def test_finds_what_the_state_file_records_and_nothing_after_cleanup(deployed, m
     by_name = {r["kind"] for r in found if r["found_by"] == "name"}
     # A global-table replica is listed by the table it replicates (AWS copies no tags to replicas).
     assert by_name == {"route53-record", "apigw-base-path", "lambda-permission", "cloudfront-oac",
-                       "s3-bucket-policy", "dynamodb-replica"}
+                       "s3-bucket-policy", "dynamodb-replica", "cloudfront-response-headers-policy"}
     assert {r["found_by"] for r in found} == {"tag", "name"}
 
     # Dependents first: the list is sorted by DELETE_ORDER.

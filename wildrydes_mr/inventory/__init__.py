@@ -54,6 +54,7 @@ DELETE_ORDER = (
     resources.cognito.IdentityPool.kind,
     resources.cloudfront.Distribution.kind,
     resources.cloudfront.OriginAccessControl.kind,
+    resources.cloudfront_headers.ResponseHeadersPolicy.kind,
     resources.s3.BucketPolicy.kind,
     resources.s3.Bucket.kind,
     resources.route53.HostedZone.kind,
@@ -104,5 +105,6 @@ def _regional_resources(scan: Scan, region: str) -> list[dict[str, Any]]:
 
 def _global_resources(scan: Scan) -> list[dict[str, Any]]:
     return [*iam.find_roles(scan), *s3.find_buckets(scan), *cloudfront.find_distributions(scan),
-            *cloudfront.find_origin_access_controls(scan), *route53.find_health_checks(scan),
+            *cloudfront.find_origin_access_controls(scan),
+            *cloudfront.find_response_headers_policies(scan), *route53.find_health_checks(scan),
             *route53.find_zones(scan)]

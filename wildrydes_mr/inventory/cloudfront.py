@@ -1,8 +1,10 @@
-"""CloudFront (global, recorded under the primary region): the site's distribution and its origin access
-control.
+"""CloudFront (global, recorded under the primary region): the site's distribution, its origin access control
+and its response-headers policy.
 
 - cloudfront-distribution: ListDistributions + ListTagsForResource; tagged.
 - cloudfront-oac: ListOriginAccessControls (no tags); named `<deployment>-site`.
+- cloudfront-response-headers-policy: ListResponseHeadersPolicies (custom; no tags); named
+  `<deployment>-site-headers`. An emulator that lacks the API has none.
 """
 
 from __future__ import annotations
@@ -10,7 +12,7 @@ from __future__ import annotations
 from typing import Any
 
 from wildrydes_mr.inventory.scan import BY_NAME, BY_TAG, Scan, record, unless_gone
-from wildrydes_mr.resources import cloudfront
+from wildrydes_mr.resources import cloudfront, cloudfront_headers
 
 
 def find_distributions(scan: Scan) -> list[dict[str, Any]]:
@@ -43,3 +45,13 @@ def find_origin_access_controls(scan: Scan) -> list[dict[str, Any]]:
         marker = page.get("NextMarker")
         if not page.get("IsTruncated") or not marker:
             return found
+
+
+def find_response_headers_policies(scan: Scan) -> list[dict[str, Any]]:
+    wanted = f"{scan.deployment}-site-headers"
+    listed = scan.unless_gone_or_emulator_gap(
+        "cloudfront", "us-east-1", lambda client: client.list_response_headers_policies(Type="custom")[
+            "ResponseHeadersPolicyList"].get("Items", []) or [], [])
+    return [record(cloudfront_headers.ResponseHeadersPolicy.kind, scan.primary, wanted, BY_NAME,
+                   id=item["ResponseHeadersPolicy"]["Id"]) for item in listed
+            if item["ResponseHeadersPolicy"]["ResponseHeadersPolicyConfig"]["Name"] == wanted]

@@ -24,6 +24,8 @@ from urllib.parse import unquote, urlsplit
 
 from botocore.exceptions import ClientError
 
+from wildrydes_mr.site_headers import content_security_policy, security_headers
+
 from .credentials import LocalCredential
 from .http_server import HttpRequest, LocalHttpServer
 from .identity import CognitoError, IdentityStandIn
@@ -37,17 +39,6 @@ BROWSER_OPERATIONS = {"GetId", "GetCredentialsForIdentity"}
 MAX_BODY_BYTES = 64 * 1024
 # S3 bucket names (the general purpose rules): what a site path may name.
 BUCKET_NAME = re.compile(r"^[a-z0-9][a-z0-9.-]{1,61}[a-z0-9]$")
-
-
-def security_headers(connect_origins: list[str]) -> list[tuple[str, str]]:
-    """What CloudFront's response-headers policy adds in front of the site on AWS, for the local origins."""
-    connect = " ".join(["'self'", *sorted(set(connect_origins))])
-    policy = (f"default-src 'self'; script-src 'self'; style-src 'self'; img-src 'self' data:; "
-              f"connect-src {connect}; frame-ancestors 'none'; base-uri 'none'; form-action 'self'; "
-              "object-src 'none'")
-    return [("Content-Security-Policy", policy), ("Strict-Transport-Security", "max-age=63072000"),
-            ("X-Content-Type-Options", "nosniff"), ("X-Frame-Options", "DENY"),
-            ("Referrer-Policy", "strict-origin-when-cross-origin")]
 
 
 class _Answer:
@@ -100,7 +91,8 @@ class SiteServer:
         if method not in ("GET", "HEAD"):
             return _Answer(405, [("Content-Type", "text/plain")], b"Method Not Allowed")
         status, headers, body = self.get_object(path)
-        return _Answer(status, headers + security_headers(self.connect_origins()), body)
+        policy = content_security_policy(self.connect_origins())
+        return _Answer(status, headers + security_headers(policy), body)
 
     # --- site ---------------------------------------------------------------------------------------------
     def get_object(self, path: str) -> tuple[int, list[tuple[str, str]], bytes]:

@@ -76,10 +76,12 @@ class Distribution(Resource):
 
     kind = "cloudfront-distribution"
 
-    def __init__(self, region: str, name: str, bucket_domain: str, oac_id: str):
+    def __init__(self, region: str, name: str, bucket_domain: str, oac_id: str,
+                 response_headers_policy_id: str | None = None):
         super().__init__(region, name)
         self.bucket_domain = bucket_domain
         self.oac_id = oac_id
+        self.response_headers_policy_id = response_headers_policy_id
 
     @property
     def comment(self) -> str:
@@ -106,6 +108,8 @@ class Distribution(Resource):
             changes.append("redirect to https")
         if behaviour.get("CachePolicyId") != CACHING_OPTIMIZED:
             changes.append("cache policy")
+        if behaviour.get("ResponseHeadersPolicyId") != self.response_headers_policy_id:
+            changes.append("security headers policy")
         origins = config.get("Origins", {}).get("Items", [])
         origin = origins[0] if len(origins) == 1 else {}
         # moto drops OriginAccessControlId from stored configs; AWS always returns the key.
@@ -125,7 +129,9 @@ class Distribution(Resource):
                 "TargetOriginId": ORIGIN_ID, "ViewerProtocolPolicy": "redirect-to-https",
                 "CachePolicyId": CACHING_OPTIMIZED, "Compress": True,
                 "AllowedMethods": {"Quantity": 2, "Items": ["GET", "HEAD"],
-                                   "CachedMethods": {"Quantity": 2, "Items": ["GET", "HEAD"]}}},
+                                   "CachedMethods": {"Quantity": 2, "Items": ["GET", "HEAD"]}},
+                **({"ResponseHeadersPolicyId": self.response_headers_policy_id}
+                   if self.response_headers_policy_id else {})},
         }
 
     def create(self, ctx: Context) -> dict[str, Any]:
@@ -145,6 +151,8 @@ class Distribution(Resource):
         wanted = self._config(config["CallerReference"])
         config.update({k: wanted[k] for k in ("Comment", "Enabled", "DefaultRootObject", "Origins")})
         config["DefaultCacheBehavior"].update(wanted["DefaultCacheBehavior"])
+        if not self.response_headers_policy_id:
+            config["DefaultCacheBehavior"].pop("ResponseHeadersPolicyId", None)
         # A cache policy excludes the legacy TTL/forwarding settings.
         for legacy in ("ForwardedValues", "MinTTL", "DefaultTTL", "MaxTTL"):
             config["DefaultCacheBehavior"].pop(legacy, None)

@@ -106,8 +106,9 @@ def build_region(ctx: Context, region: str) -> dict[str, Any]:
     converged = converge(ctx, resources)
     api_attributes = converged[resources.index(api)]
     api_id = api_attributes.get("id", PLACEHOLDER)
+    # API Gateway may invoke each function for its own method and path, on the configured stage only.
     converge(ctx, [InvokePermission(region, function_name(ctx, spec),
-                                    execute_api_arn(ctx, region, api_id, "*", spec.method, spec.path))
+                                    execute_api_arn(ctx, region, api_id, ctx.config.api.stage, spec.method, spec.path))
                    for spec in FUNCTIONS])
     if not ctx.dry_run:
         # A new function is Pending for a while and refuses invocations: the API serves once all are Active.

@@ -6,13 +6,16 @@ API's `/ticket` routes and nothing else. Needs build-api first.
 from __future__ import annotations
 
 import json
+import urllib.parse
 from pathlib import Path
 from typing import Any
 
 from wildrydes_mr.engine import PLACEHOLDER, Context, Resource, converge, converge_one
 from wildrydes_mr.errors import UsageError
 from wildrydes_mr.resources import cloudfront, cognito, s3
+from wildrydes_mr.resources.cloudfront_headers import ResponseHeadersPolicy
 from wildrydes_mr.resources.iam import Role
+from wildrydes_mr.site_headers import FACEBOOK_CONNECT, FACEBOOK_FRAMES, FACEBOOK_SCRIPTS, content_security_policy
 from wildrydes_mr.workflows import build_api
 
 MODULE = "build-ui"
@@ -39,6 +42,22 @@ def api_base_url(ctx: Context) -> str:
 def identity_policy(ctx: Context, apis: dict[str, dict[str, Any]]) -> dict[str, Any]:
     """Only execute-api:Invoke, only on GET and POST /ticket of this deployment's API stage(s)."""
     return build_api.invoke_policy(ctx, apis)
+
+
+def site_content_security_policy(ctx: Context) -> str:
+    """The origins the web app talks to, exactly: its API, Cognito Identity, and (signing in with Facebook on
+    AWS) Facebook's SDK."""
+    region = ctx.config.regions.primary
+    connect = {_origin(api_base_url(ctx)), _origin(ctx.target.cognito_endpoint(region))}
+    facebook = ctx.target.sign_in == "facebook"
+    return content_security_policy(connect | (set(FACEBOOK_CONNECT) if facebook else set()),
+                                   scripts=FACEBOOK_SCRIPTS if facebook else (),
+                                   frames=FACEBOOK_FRAMES if facebook else ())
+
+
+def _origin(url: str) -> str:
+    parts = urllib.parse.urlsplit(url)
+    return f"{parts.scheme}://{parts.netloc}"
 
 
 def runtime_config(ctx: Context, pool_id: str) -> bytes:
@@ -78,9 +97,11 @@ def run(ctx: Context) -> dict[str, Any]:
     resources: list[Resource] = []
     if https:
         oac = converge_one(ctx, cloudfront.OriginAccessControl(region, f"{ctx.config.deployment}-site"))
+        headers = converge_one(ctx, ResponseHeadersPolicy(region, f"{ctx.config.deployment}-site-headers",
+                                                          site_content_security_policy(ctx)))
         distribution = converge_one(ctx, cloudfront.Distribution(
             region, f"{ctx.config.deployment}-site", f"{bucket}.s3.{region}.amazonaws.com",
-            oac.get("id", PLACEHOLDER)))
+            oac.get("id", PLACEHOLDER), headers.get("id")))
         resources.append(s3.BucketPolicy(region, bucket, s3.cloudfront_read_policy(
             bucket, distribution.get("arn", PLACEHOLDER), partition)))
         public_url = f"https://{distribution['domain']}/" if distribution else PLACEHOLDER
@@ -100,5 +121,9 @@ def run(ctx: Context) -> dict[str, Any]:
     site_url = ctx.target.site_url(bucket, public_url)
     if not ctx.dry_run:
         ctx.state.set_extra("site_url", site_url)
+        # Now that the site's origin is known, every deployed API (its CORS, its functions' ALLOWED_ORIGIN) lets
+        # only that origin in; until now module 1 alone had no site and allowed any.
+        for api_region in sorted(build_api.deployed_apis(ctx)):
+            build_api.build_region(ctx, api_region)
     return {"region": region, "site_url": site_url, "identity_pool_id": pool.get("id"), "bucket": bucket,
             "https": https, "api_url": api_base_url(ctx)}
