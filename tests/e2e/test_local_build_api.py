@@ -17,11 +17,15 @@ def test_build_api_serves_signed_tickets_then_cleans_up(local_cloud):
     assert started["running"] is True
     status = json.loads(wildrydes(workdir, "local", "status").stdout)
     assert status["running"] is True and status["aws_endpoint"] == started["aws_endpoint"]
-    assert set(status["api_urls"]) == {"eu-west-1", "ap-southeast-1"}
+    assert set(status["gateway_urls"]) == {"eu-west-1", "ap-southeast-1"} and "api_urls" not in status
 
     built = json.loads(wildrydes(workdir, "build-api").stdout)
     api_url = built["api_url"]
-    assert api_url.startswith(status["api_urls"][PRIMARY])
+    assert api_url.startswith(status["gateway_urls"][PRIMARY])
+    # Once an API is deployed, `local status` names its invoke URL, which answers.
+    status = json.loads(wildrydes(workdir, "local", "status").stdout)
+    assert status["api_urls"] == {PRIMARY: api_url}
+    assert TicketsApi(status["api_urls"][PRIMARY], PRIMARY, None).health().status == 200
 
     signer = Credentials(LOCAL_ACCESS_KEY_ID, LOCAL_SECRET_ACCESS_KEY)
     api = TicketsApi(api_url, PRIMARY, signer)

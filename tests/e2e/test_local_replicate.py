@@ -23,14 +23,16 @@ def test_replicate_serves_failover_and_replicates(local_cloud):
     replicated = wildrydes_json(workdir, "replicate")
     assert replicated["predicted_rto_seconds"] == 110
 
-    # The local DNS plane re-reads Route 53 about once a second.
-    deadline = time.monotonic() + 5
-    while "failover_url" not in (status := wildrydes_json(workdir, "local", "status")):
-        assert time.monotonic() < deadline, status
-        time.sleep(0.2)
+    # replicate returns once the local data plane serves what it made (as it waits for INSYNC on AWS): right
+    # after it, `local status` names the failover name, both regional names, their health, and each API's invoke
+    # URL, which answers.
+    status = wildrydes_json(workdir, "local", "status")
     assert status["failover_url"] == replicated["failover_url"]
     assert set(status["regional_urls"]) == {PRIMARY, SECONDARY}
     assert status["health"] == {PRIMARY: "healthy", SECONDARY: "healthy"}
+    assert set(status["api_urls"]) == {PRIMARY, SECONDARY}
+    for region, url in status["api_urls"].items():
+        assert TicketsApi(url, region, None).health().status == 200, url
 
     failover = TicketsApi(status["failover_url"], PRIMARY, SIGNER)
     health = failover.health()

@@ -38,8 +38,9 @@ class LocalCloud:
     dns_urls: dict[str, str]  # "failover" and each region -> the local URL answering for that DNS name
 
     def to_json(self) -> dict:
+        # The gateways' roots answer 404 on their own: a deployed API's invoke URL is in deployment_urls.
         return {"running": True, "pid": self.pid, "aws_endpoint": self.aws_endpoint,
-                "api_urls": dict(self.api_urls), "regions": list(self.regions), "site_root": self.site_root}
+                "gateway_urls": dict(self.api_urls), "regions": list(self.regions), "site_root": self.site_root}
 
 
 def _runtime_path(state_dir: Path) -> Path:
@@ -181,6 +182,9 @@ def deployment_urls(running: LocalCloud, state_file: Path, config) -> dict:
     except StateError:
         return {}
     urls: dict = {}
+    apis = {r["region"]: r["url"] for r in recorded.resources.values() if r["kind"] == "rest-api" and r.get("url")}
+    if apis:
+        urls["api_urls"] = apis  # each deployed API's invoke URL: `<gateway>/<api id>/<stage>/`
     bucket = next((r["name"] for r in recorded.resources.values() if r["kind"] == "s3-bucket"), None)
     if bucket:
         urls["site_url"] = f"{running.site_root}/{bucket}/"

@@ -91,6 +91,20 @@ def failover_records(ctx: Context, zone_id: str, regions: dict[str, dict[str, An
         for role, region in (("PRIMARY", primary), ("SECONDARY", secondary))]
 
 
+def _await_local_dns(ctx: Context) -> None:
+    """On AWS the run ends once Route 53 is INSYNC; locally, once the DNS plane serves what was made: it answers
+    the failover name and has probed both regions' health checks (it re-reads moto about once a second)."""
+    from wildrydes_mr.local import cloud
+
+    name = failover_name(ctx)
+
+    def served() -> bool:
+        dns = cloud.data_plane_status(ctx.target.site_root)["dns"]
+        return dns.get("failover_name") == name and set(ctx.config.regions.both) <= set(dns.get("health", {}))
+    ctx.aws.wait_until(served, what=f"the local DNS plane to serve {name}", timeout=60, interval=0.2,
+                       progress=ctx.progress)
+
+
 def _set_identifier(ctx: Context, region: str, role: str) -> str:
     return f"{ctx.config.deployment}-{region}-{role.lower()}"
 
@@ -130,6 +144,8 @@ def run(ctx: Context, parallel: bool = True) -> dict[str, Any]:
         in_parallel({"replica": lambda: [r["replica"].wait_active(ctx) for r in regions.values() if r["replica"]],
                      "dns": lambda: route53.wait_in_sync(ctx)}, parallel=parallel)
     build_api.operator_access(ctx)
+    if ctx.target.is_local and not ctx.dry_run:
+        _await_local_dns(ctx)
     for retired in ctx.outputs.pop("retired_health_checks", []):
         if not ctx.dry_run:
             route53.delete_health_check(ctx, {"id": retired})

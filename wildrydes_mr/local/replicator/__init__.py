@@ -21,159 +21,41 @@ races with a replicated write is therefore repaired on the next poll rather than
 
 from __future__ import annotations
 
-import base64
-import hashlib
-import json
 import logging
-import math
-import sys
 import threading
 import time
 from collections import Counter
-from collections.abc import Callable, Iterator
-from dataclasses import dataclass, field
+from collections.abc import Callable
 from typing import Any
 
 import boto3
 from botocore.config import Config as BotoConfig
 from botocore.exceptions import ClientError
 
+from .model import (
+    BATCH_WRITE_ATTEMPTS,
+    BATCH_WRITE_LIMIT,
+    CONTROL_INTERVAL_SECONDS,
+    GONE_ERRORS,
+    IDLE_AFTER_SECONDS,
+    IDLE_POLL_SECONDS,
+    SETTLED_KEY_TTL_SECONDS,
+    SHARD_REFRESH_SECONDS,
+    _chunks,
+    _digest,
+    _error_code,
+    _key_id,
+    _KeyState,
+    _Member,
+    _Table,
+    _TableGone,
+)
+from .streams import StreamReading
+
 logger = logging.getLogger(__name__)
 
-CONTROL_INTERVAL_SECONDS = 1.0
-# After this long without stream activity a table is polled at IDLE_POLL_SECONDS (if poll_interval is shorter):
-# each empty GetRecords costs moto ~5 ms of the daemon's CPU; 0.25 s keeps a first write's latency well under 0.5 s.
-IDLE_AFTER_SECONDS = 2.0
-IDLE_POLL_SECONDS = 0.25
-SHARD_REFRESH_SECONDS = 1.0
-# A key whose state agrees in every region is forgotten after this long; a stream record older than a forgotten
-# winner (only possible if the replicator lagged by more than this) would then win.
-SETTLED_KEY_TTL_SECONDS = 60.0
-RECORDS_PER_CALL = 1000
-MAX_PAGES_PER_SHARD = 20
-BATCH_WRITE_LIMIT = 25
-BATCH_WRITE_ATTEMPTS = 3
-REMOVED = "<removed>"
-GONE_ERRORS = frozenset({"ResourceNotFoundException", "TableNotFoundException"})
-STALE_ITERATOR_ERRORS = frozenset({"ExpiredIteratorException", "TrimmedDataAccessException"})
 
-Version = tuple[float, int, int]  # (write time, region rank, stream sequence number): larger wins
-
-
-class _TableGone(Exception):
-    """The table vanished in some region (cleanup deletes it): not a problem, the next control poll drops it."""
-
-
-@dataclass
-class _Shard:
-    shard_id: str
-    parent_id: str | None
-    iterator: str | None = None
-    last_sequence: str | None = None
-    closed: bool = False
-
-
-@dataclass
-class _Member:
-    """The table in one region, and how far its stream has been read."""
-
-    region: str
-    stream_arn: str
-    shards: dict[str, _Shard] = field(default_factory=dict)
-    shards_checked: float = -math.inf
-
-
-@dataclass
-class _KeyState:
-    keys: dict[str, Any]  # the key attributes, for DeleteRequest
-    version: Version
-    digest: str
-    image: dict[str, Any] | None  # the winning NewImage; None: the item is deleted
-    seen: dict[str, str] = field(default_factory=dict)  # region -> digest of its last known state of this item
-    touched: float = 0.0
-
-
-@dataclass
-class _Table:
-    name: str
-    spec: tuple[Any, ...]  # (key schema, ((region, stream arn), ...)): a change of it restarts replication
-    key_names: list[str]
-    members: dict[str, _Member]
-    keys: dict[str, _KeyState] = field(default_factory=dict)
-    # (region, key) -> [(digest, time the write returned)] for writes made here whose stream record is not read yet
-    pending: dict[tuple[str, str], list[tuple[str, float]]] = field(default_factory=dict)
-    dirty: set[str] = field(default_factory=set)
-    backfilled: bool = False
-    replicated: int = 0
-    lag_seconds: float | None = None
-    last_activity: float = -math.inf
-    next_sync: float = 0.0
-    pruned_at: float = 0.0
-
-
-def _plain(value: Any) -> Any:
-    """An attribute value as JSON-able data; set members sorted, since their order carries no meaning."""
-    if isinstance(value, dict):
-        out = {}
-        for name, inner in value.items():
-            if name in ("SS", "NS", "BS"):
-                out[name] = sorted(_plain(member) for member in inner)
-            else:
-                out[name] = _plain(inner)
-        return out
-    if isinstance(value, list):
-        return [_plain(member) for member in value]
-    if isinstance(value, bytes | bytearray):
-        return "b64:" + base64.b64encode(value).decode("ascii")
-    return value
-
-
-def _key_id(keys: dict[str, Any]) -> str:
-    return json.dumps(_plain(keys), sort_keys=True, separators=(",", ":"))
-
-
-def _digest(image: dict[str, Any] | None) -> str:
-    if image is None:
-        return REMOVED
-    canonical = json.dumps(_plain(image), sort_keys=True, separators=(",", ":"))
-    return hashlib.sha256(canonical.encode()).hexdigest()
-
-
-def _epoch(value: Any) -> float:
-    # botocore parses ApproximateCreationDateTime into a datetime. moto stamps records with millisecond precision
-    # (AWS rounds to the second), so same-instant writes in two regions do happen: see the tie rule in Version.
-    return value.timestamp() if hasattr(value, "timestamp") else float(value)
-
-
-def _chunks(items: list[str], size: int) -> Iterator[list[str]]:
-    for start in range(0, len(items), size):
-        yield items[start:start + size]
-
-
-def _error_code(exc: BaseException) -> str:
-    return exc.response.get("Error", {}).get("Code", "") if isinstance(exc, ClientError) else ""
-
-
-def _release_iterator(iterator: str | None) -> None:
-    """moto quirk: every GetShardIterator and GetRecords stores a new iterator in the backend and never drops it
-    (~1.8 KB each: ~130 MB an hour for one table polled 10 times a second in two regions), where AWS lets them
-    expire after 15 minutes. When moto runs in this process (the local-cloud daemon, the tests), forget the iterators
-    this replicator is done with. Best effort: with moto elsewhere, or a moto that changed shape, it does nothing."""
-    models = sys.modules.get("moto.dynamodbstreams.models")
-    if models is None or not iterator:
-        return
-    try:
-        _, _, _, region, account = iterator.split("|", 1)[0].split(":")[:5]
-        # dict.get, not [...]: moto's backend dicts create a backend on a missed lookup.
-        per_account = dict.get(models.dynamodbstreams_backends, account)
-        backend = dict.get(per_account, region) if per_account is not None else None
-        if backend is not None:
-            backend.shard_iterators.pop(iterator, None)
-    except Exception as exc:  # never let housekeeping break replication
-        logger.debug("could not release a moto shard iterator: %s", exc)
-
-
-class Replicator:
+class Replicator(StreamReading):
     """Emulates global tables between `regions` of the moto server at `aws_endpoint`."""
 
     def __init__(self, aws_endpoint: str, regions: list[str], access_key_id: str, secret_access_key: str,
@@ -372,130 +254,6 @@ class Replicator:
                     state.seen[region] = digest
                     table.dirty.add(key_id)
 
-    def _read_stream(self, table: _Table, member: _Member) -> None:
-        started = time.time()
-        streams = self._client("dynamodbstreams", member.region)
-        if time.monotonic() - member.shards_checked >= SHARD_REFRESH_SECONDS:
-            self._discover_shards(streams, member)
-            member.shards_checked = time.monotonic()
-        drained = True
-        for shard in self._readable_shards(member):
-            for _ in range(MAX_PAGES_PER_SHARD):
-                if shard.iterator is None:
-                    shard.iterator = self._shard_iterator(streams, member, shard)
-                try:
-                    response = streams.get_records(ShardIterator=shard.iterator, Limit=RECORDS_PER_CALL)
-                except ClientError as exc:
-                    if _error_code(exc) in STALE_ITERATOR_ERRORS:
-                        if _error_code(exc) == "TrimmedDataAccessException":
-                            shard.last_sequence = None  # what we had not read is gone: resume from the oldest
-                        shard.iterator = None
-                    raise
-                records = response.get("Records", [])
-                if records:
-                    self._observe(table, member.region, records)
-                    shard.last_sequence = records[-1]["dynamodb"]["SequenceNumber"]
-                _release_iterator(shard.iterator)
-                shard.iterator = response.get("NextShardIterator")
-                if shard.iterator is None:  # the shard was closed (split); its children carry on
-                    shard.closed = True
-                    break
-                if not records:
-                    break
-            else:
-                drained = False
-        if drained:
-            # Every write made here before `started` has its record in the part of the stream just read, so an
-            # unmatched pending write made none (DynamoDB writes no record for deleting an absent item).
-            for pending_key in [key for key in table.pending if key[0] == member.region]:
-                left = [entry for entry in table.pending[pending_key] if entry[1] >= started]
-                if left:
-                    table.pending[pending_key] = left
-                else:
-                    del table.pending[pending_key]
-
-    def _discover_shards(self, streams: Any, member: _Member) -> None:
-        # moto quirks: a stream has exactly one shard, with the same id and starting sequence number in every table
-        # and region (positions are kept per member, so that is harmless); and the streams backend finds the table
-        # by the name in the ARN *in the region of the client*, so each region's stream is read with its own client.
-        try:
-            description = streams.describe_stream(StreamArn=member.stream_arn)["StreamDescription"]
-            shards = list(description.get("Shards", []))
-            while description.get("LastEvaluatedShardId"):
-                description = streams.describe_stream(StreamArn=member.stream_arn,
-                                                      ExclusiveStartShardId=description["LastEvaluatedShardId"])[
-                    "StreamDescription"]
-                shards.extend(description.get("Shards", []))
-        except ClientError as exc:
-            if _error_code(exc) in GONE_ERRORS:
-                raise _TableGone(f"stream {member.stream_arn} is gone") from exc
-            raise
-        for shard in shards:
-            if shard["ShardId"] not in member.shards:
-                member.shards[shard["ShardId"]] = _Shard(shard["ShardId"], shard.get("ParentShardId"))
-
-    @staticmethod
-    def _readable_shards(member: _Member) -> list[_Shard]:
-        """Open shards whose parent has been read to its end: a key's records stay in order across a split."""
-        return [shard for shard in member.shards.values() if not shard.closed and (
-            shard.parent_id is None or shard.parent_id not in member.shards or member.shards[shard.parent_id].closed)]
-
-    @staticmethod
-    def _shard_iterator(streams: Any, member: _Member, shard: _Shard) -> str:
-        # First sight of a shard: TRIM_HORIZON, so writes made between the table's creation and our first poll
-        # are not lost (LATEST would skip them). Afterwards resume after the last record read.
-        arguments = {"StreamArn": member.stream_arn, "ShardId": shard.shard_id}
-        if shard.last_sequence is None:
-            arguments["ShardIteratorType"] = "TRIM_HORIZON"
-        else:
-            arguments.update(ShardIteratorType="AFTER_SEQUENCE_NUMBER", SequenceNumber=shard.last_sequence)
-        try:
-            return streams.get_shard_iterator(**arguments)["ShardIterator"]
-        except ClientError as exc:
-            if _error_code(exc) in GONE_ERRORS:
-                raise _TableGone(f"stream {member.stream_arn} is gone") from exc
-            raise
-
-    def _observe(self, table: _Table, region: str, records: list[dict[str, Any]]) -> None:
-        """Fold stream records of one region into the per-key state: the winner and what each region holds."""
-        now = time.monotonic()
-        table.last_activity = now
-        rank = self._rank[region]
-        for record in records:
-            data = record["dynamodb"]
-            # moto quirk: every record says awsRegion "us-east-1"; the region is the stream's, not the record's.
-            image = None if record.get("eventName") == "REMOVE" else data.get("NewImage")
-            key_id = _key_id(data["Keys"])
-            digest = _digest(image)
-            state = table.keys.get(key_id)
-            table.dirty.add(key_id)
-            if self._is_echo(table, region, key_id, digest):
-                # Our own replicated write: it tells what the region holds now, and is not a write to replicate.
-                if state is not None:
-                    state.seen[region] = digest
-                    state.touched = now
-                continue
-            version = (_epoch(data["ApproximateCreationDateTime"]), rank, int(data["SequenceNumber"]))
-            if state is None:
-                state = table.keys[key_id] = _KeyState(data["Keys"], version, digest, image)
-            elif version > state.version:
-                state.version, state.digest, state.image = version, digest, image
-            state.seen[region] = digest
-            state.touched = now
-
-    @staticmethod
-    def _is_echo(table: _Table, region: str, key_id: str, digest: str) -> bool:
-        entries = table.pending.get((region, key_id))
-        if not entries:
-            return False
-        for index, (pending_digest, _) in enumerate(entries):
-            if pending_digest == digest:
-                del entries[:index + 1]  # earlier writes of the key that left no record will not leave one now
-                if not entries:
-                    del table.pending[(region, key_id)]
-                return True
-        return False
-
     def _reconcile(self, table: _Table) -> None:
         """Write each dirty key's winner to every region whose last known state differs from it."""
         writes: dict[str, list[str]] = {region: [] for region in table.members}
@@ -567,3 +325,4 @@ class Replicator:
                     and all(state.seen.get(region) == state.digest for region in table.members)
                     and not any((region, key_id) in table.pending for region in table.members)):
                 del table.keys[key_id]
+
