@@ -271,6 +271,7 @@ def local_up(ctx: click.Context) -> None:
     options = _options(ctx)
     config = options.load_config()
     running = cloud.up(options.state_dir(config), list(config.regions.both), config.local.time_scale,
+                       credential_lifetime=config.local.credential_lifetime,
                        progress=ui.Reporter(options.output).progress)
     ui.render(running.to_json(), options.output)
 

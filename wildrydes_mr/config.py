@@ -84,6 +84,8 @@ class Objectives:
 @dataclass(frozen=True)
 class Local:
     time_scale: float = 1.0
+    # Seconds the credentials of the local Cognito stand-in live (Cognito's: one hour), before time_scale.
+    credential_lifetime: int = 3600
 
 
 @dataclass(frozen=True)
@@ -285,7 +287,8 @@ def parse(text: str, source: str) -> Config:
             "health_check": health}, Dns),
         "objectives": lambda n, k: m(n, k, {
             "rto_seconds": r.integer(1, 86400), "rpo_seconds": r.integer(0, 86400)}, Objectives),
-        "local": lambda n, k: m(n, k, {"time_scale": _time_scale_reader(r)}, Local),
+        "local": lambda n, k: m(n, k, {"time_scale": _time_scale_reader(r),
+                                       "credential_lifetime": r.integer(1, 43200)}, Local),
     }, Config)
     _check_relations(config, root, r)
     return dataclasses.replace(config, source=source)

@@ -44,6 +44,7 @@ def resolve_target(options: Options, config: Config, reporter: Reporter) -> Targ
     from wildrydes_mr.local import cloud
 
     running = cloud.up(options.state_dir(config), list(config.regions.both), config.local.time_scale,
+                       credential_lifetime=config.local.credential_lifetime,
                        progress=reporter.progress)
     return local_target(running.aws_endpoint, running.api_urls, running.site_root, running.dns_urls)
 

@@ -51,6 +51,8 @@ BAD_CONFIGS = [
     ("objectives: {rto_seconds: true}\n", "objectives.rto_seconds", 1),
     ("local: {time_scale: 0}\n", "local.time_scale", 1),
     ("local: {time_scale: 2}\n", "local.time_scale", 1),
+    ("local: {credential_lifetime: 0}\n", "local.credential_lifetime", 1),
+    ("local: {credential_lifetime: 43201}\n", "local.credential_lifetime", 1),
     ("- deployment: x\n", "(top level)", 1),
     ("target: local\ntarget: aws\n", "target", 2),
 ]
@@ -93,11 +95,11 @@ def test_shipped_configs_are_valid():
 def test_values_are_read_and_normalised():
     parsed = config.parse(
         "deployment: demo-1\nsite: {facebook_app_id: 1234}\ndns: {domain: Tickets.Example.ORG., ttl: 30}\n"
-        "local: {time_scale: 0.1}\n", "x.yaml")
+        "local: {time_scale: 0.1, credential_lifetime: 90}\n", "x.yaml")
     assert parsed.site.facebook_app_id == "1234"
     assert parsed.dns.domain == "tickets.example.org"
     assert parsed.dns.label("eu-west-1") == "eu-west-1"
-    assert parsed.local.time_scale == 0.1
+    assert parsed.local.time_scale == 0.1 and parsed.local.credential_lifetime == 90
     assert parsed.tag == {"wildrydes:deployment": "demo-1"}
 
 

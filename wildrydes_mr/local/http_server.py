@@ -28,7 +28,7 @@ from dataclasses import dataclass
 from http import HTTPStatus
 from typing import Any, Protocol
 
-from werkzeug.exceptions import RequestEntityTooLarge
+from werkzeug.exceptions import HTTPException, RequestEntityTooLarge
 from werkzeug.serving import BaseWSGIServer, WSGIRequestHandler, make_server
 from werkzeug.wrappers import Request
 
@@ -159,7 +159,8 @@ class LocalHttpServer:
             body = request.get_data(cache=False)
         except RequestEntityTooLarge:
             return self.too_large()
-        except (OSError, ValueError):
+        except (HTTPException, OSError, ValueError):
+            # A bad or negative chunk size, or a body that ends early (werkzeug: ClientDisconnected).
             return plain(400, "Bad Request: malformed body framing")
         return HttpRequest(environ["REQUEST_METHOD"], environ.get("RAW_URI") or "/", headers, body,
                            environ.get("REMOTE_ADDR") or "127.0.0.1")
