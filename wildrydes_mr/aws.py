@@ -214,17 +214,20 @@ class Aws:
                     self._last_paced[key] = self.clock.monotonic() + pause - window
 
     def wait_until(self, probe: Callable[[], bool], *, what: str, timeout: float, interval: float,
-                   progress: Callable[[str], None] | None = None) -> None:
-        """Polls `probe` until it is true; a bounded wait that reports progress and times out clearly."""
-        started = self.clock.monotonic()
+                   progress: Callable[[str], None] | None = None, clock: Clock | None = None) -> None:
+        """Polls `probe` until it is true; a bounded wait that reports progress and times out clearly.
+        `clock`: another clock than AWS's (a wait on the local data plane runs in real time, even when a test or
+        benchmark simulates AWS's)."""
+        clock = clock or self.clock
+        started = clock.monotonic()
         while not probe():
-            waited = self.clock.monotonic() - started
+            waited = clock.monotonic() - started
             if waited + interval > timeout:
                 raise WildrydesError(f"timed out after {waited:.0f} s waiting for {what}",
                                      hint="run the same command again: it continues where it stopped")
             if progress:
                 progress(f"waiting for {what} ({waited:.0f} s)")
-            self.clock.sleep(interval)
+            clock.sleep(interval)
 
 
 def error_code(exc: BaseException) -> str:

@@ -72,3 +72,19 @@ def test_other_errors_are_not_retried():
     with pytest.raises(ClientError, match="AccessDenied"):
         aws.paced("apigateway:CreateDomainName", 30, denied, timeout=300)
     assert aws.clock.sleeps == []
+
+
+def test_a_wait_on_another_clock_leaves_awss_clock_alone():
+    """A wait on the local data plane runs on the real clock even when AWS's clock is simulated: on the simulated
+    one a 60 s bound would pass in an instant (it did, in the simulated-latency benchmark)."""
+    import time
+
+    from wildrydes_mr.aws import Clock as RealClock
+    aws = Aws(clock=Clock())
+    started = time.monotonic()
+    ready_at = started + 0.3
+    aws.wait_until(lambda: time.monotonic() >= ready_at, what="the data plane", timeout=5, interval=0.05,
+                   clock=RealClock())
+    assert aws.clock.sleeps == [] and time.monotonic() >= ready_at
+    with pytest.raises(Exception, match="timed out after 60 s"):
+        aws.wait_until(lambda: False, what="AWS", timeout=60, interval=10)  # AWS's clock: instant, simulated

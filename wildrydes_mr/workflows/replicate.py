@@ -9,6 +9,7 @@ from __future__ import annotations
 
 from typing import Any
 
+from wildrydes_mr.aws import Clock
 from wildrydes_mr.engine import PLACEHOLDER, UPDATE, Action, Context, converge, converge_one, in_parallel
 from wildrydes_mr.errors import UsageError
 from wildrydes_mr.objectives import require_predicted_rto_within_objective
@@ -102,7 +103,7 @@ def _await_local_dns(ctx: Context) -> None:
         dns = cloud.data_plane_status(ctx.target.site_root)["dns"]
         return dns.get("failover_name") == name and set(ctx.config.regions.both) <= set(dns.get("health", {}))
     ctx.aws.wait_until(served, what=f"the local DNS plane to serve {name}", timeout=60, interval=0.2,
-                       progress=ctx.progress)
+                       progress=ctx.progress, clock=Clock())
 
 
 def _set_identifier(ctx: Context, region: str, role: str) -> str:
