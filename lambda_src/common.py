@@ -1,15 +1,17 @@
 """What every handler shares: JSON responses with CORS headers, the error wrapper, the clock, the table.
 
 Owns:
-- `json_response` / `HttpError`: every response, success or error, carries the CORS headers and a JSON body.
+- `json_response` / `HttpError`: every response, success or error, carries the CORS headers and a JSON body;
+  `public_ticket()`: a stored ticket as clients see it.
 - `api_handler`: wraps a handler so that an `HttpError` becomes its 4xx response and any other exception
   becomes a logged 500 `{"message": "Internal error", "requestId": ...}` (never a hang, never a stack trace).
+- `path_owner()`: the ticket owner named by the path (`/owners/{owner}/...`), validated against OWNER_PATTERN.
 - `table()`: the DynamoDB table named by env TABLE_NAME, from a boto3 resource created lazily on first use and
   cached per (region, endpoint, timeout profile). boto3 honours AWS_ENDPOINT_URL itself. `reset_clients()`
-  drops the cache (tests, emulators that switch endpoints).
+  drops the cache (tests, emulators that switch endpoints). `index_name()`: the owner listing index.
 
-Environment: TABLE_NAME (required for table access), ALLOWED_ORIGIN (default "*"),
-AWS_REGION / AWS_DEFAULT_REGION, AWS_ENDPOINT_URL (optional).
+Environment: TABLE_NAME (required for table access), INDEX_NAME (default "owner-createdOn"), ALLOWED_ORIGIN
+(default "*"), AWS_REGION / AWS_DEFAULT_REGION, AWS_ENDPOINT_URL (optional).
 """
 
 from __future__ import annotations
@@ -18,6 +20,7 @@ import functools
 import json
 import logging
 import os
+import re
 from collections.abc import Callable
 from datetime import UTC, datetime
 from decimal import Decimal
@@ -35,6 +38,13 @@ _CLIENT_PROFILES: dict[str, dict[str, Any]] = {
     "api": {"connect_timeout": 3, "read_timeout": 5, "retries": {"max_attempts": 3, "mode": "standard"}},
     "health": {"connect_timeout": 2, "read_timeout": 2, "retries": {"max_attempts": 2, "mode": "standard"}},
 }
+
+# An owner is a path segment: a Facebook app-scoped user id (digits) or the operator. A legacy pseudo-owner
+# ("legacy:<identity id>", tickets made before owners existed) fails it on purpose: no path can name one.
+OWNER_PATTERN = re.compile(r"(?:[0-9]{1,32}|operator)")
+DEFAULT_INDEX = "owner-createdOn"  # GSI: HASH owner (S), RANGE createdOn (S), projection ALL
+# Never shown to clients: a ticket from before owners existed still carries kind = "ticket" (the old index's key).
+HIDDEN_TICKET_FIELDS = frozenset({"kind"})
 
 _resources: dict[tuple[str | None, str | None, str], Any] = {}
 
@@ -90,6 +100,11 @@ def error_response(status: int, message: str) -> dict[str, Any]:
     return json_response(status, {"message": message})
 
 
+def public_ticket(item: dict[str, Any]) -> dict[str, Any]:
+    """A stored ticket as clients see it: without HIDDEN_TICKET_FIELDS."""
+    return {name: value for name, value in item.items() if name not in HIDDEN_TICKET_FIELDS}
+
+
 # --- event access ----------------------------------------------------------------------------------------
 
 
@@ -124,6 +139,16 @@ def caller(event: Any) -> str | None:
     any other IAM principal (the operator's own credentials, e.g. the game day's canary) API Gateway leaves the
     cognito* fields empty and gives `userArn` (an IAM user's or assumed role's ARN) instead."""
     return identity_id(event) or _identity_field(event, "userArn")
+
+
+def path_owner(event: dict[str, Any]) -> str:
+    """The owner the path names (API Gateway's pathParameters); anything that is not an owner is a 400 naming
+    `owner`. An owner never needs percent-encoding, so the check holds whether or not the gateway decoded it."""
+    params = event.get("pathParameters")
+    owner = params.get("owner") if isinstance(params, dict) else None
+    if not isinstance(owner, str) or not OWNER_PATTERN.fullmatch(owner):
+        raise HttpError(400, "Path parameter 'owner' must be a Facebook user id (1-32 digits) or 'operator'")
+    return owner
 
 
 def query_parameters(event: dict[str, Any]) -> dict[str, str]:
@@ -199,6 +224,19 @@ def table_name() -> str:
     if not name:
         raise ConfigurationError("TABLE_NAME is not set")
     return name
+
+
+def index_name() -> str:
+    """The listing index (env INDEX_NAME): keyed by owner, newest first by createdOn."""
+    return os.environ.get("INDEX_NAME", "").strip() or DEFAULT_INDEX
+
+
+def error_code(err: Exception) -> str | None:
+    """The AWS error code of a botocore ClientError (e.g. "ConditionalCheckFailedException"), else None."""
+    response = getattr(err, "response", None)
+    error = response.get("Error") if isinstance(response, dict) else None
+    code = error.get("Code") if isinstance(error, dict) else None
+    return code if isinstance(code, str) else None
 
 
 def dynamodb(profile: str = "api") -> Any:

@@ -1,132 +1,56 @@
-"""POST /ticket: validate a new ticket strictly, store it once, answer 201 with it.
+"""POST /owners/{owner}/tickets: validate a new ticket strictly, store it once, answer with it.
 
-Owns the ticket's input contract. The body is a JSON object with exactly these fields:
+Owns the ticket's input contract and the idempotent create. The body is a JSON object with these fields:
+  id           optional: a UUID (any version) in lower-case canonical form, 8-4-4-4-12 hex digits; the web app
+               always sends one so that a retry (in either region) cannot make a second ticket; without it the
+               handler makes one (uuid4)
   description  string, 10-2000 characters after trimming whitespace (stored trimmed)
   assigned     string, 1-100 characters after trimming whitespace (stored trimmed)
   priority     "low" | "medium" | "high"
   status       "open" | "assigned" | "closed"
-Anything else (empty or oversized body, bad base64 or JSON, not an object, a missing, unknown, duplicated or
-mistyped field, a value out of range) is a 400 whose message names the field, and nothing is written.
-That includes JSON nested more than MAX_NESTING (32) arrays/objects deep, e.g. "[" * 5000 + "]" * 5000, which
-fits in the 16 KiB limit: 400 "Request body is not valid JSON: nested too deeply (...)", checked before
-parsing, so it never depends on the interpreter's recursion limit.
-A call without a caller (neither a Cognito identity nor an IAM principal in the request context) is a 403.
+Anything else (empty or oversized body, bad base64 or JSON, JSON nested too deeply, not an object, a missing,
+unknown, duplicated or mistyped field, a value out of range, an owner the path cannot name) is a 400 whose
+message names the field, and nothing is written (body rules: json_body). A call without a caller (neither a
+Cognito identity nor an IAM principal in the request context) is a 403.
 
-The stored item adds id (uuid4), createdBy (the caller: the Cognito identity id of a web-app user, or the ARN
-of an IAM principal such as the operator running the game day), createdOn (ISO-8601 UTC, ms, "Z") and
-kind = "ticket" (partition key of the listing index; never returned to clients).
+The store is a PutItem conditional on `attribute_not_exists(id)`:
+  201 the ticket is new: the stored item
+  200 a ticket with that id exists and has the same owner (a retry): the stored ticket, unchanged
+  409 a ticket with that id exists and has another owner: {"message": "ticket id <id> is already used"}
+The item: id, owner (the path's), the four fields, createdBy (the caller: the Cognito identity id of a web-app
+user, or the ARN of an IAM principal such as the operator running the game day), createdOn (ISO-8601 UTC, ms).
+DynamoDB actions: PutItem and GetItem on the table.
 """
 
 from __future__ import annotations
 
-import base64
-import binascii
-import json
+import re
 import uuid
 from typing import Any
 
+from botocore.exceptions import ClientError
+
 try:
-    from . import common
+    from . import common, json_body
 except ImportError:  # deployed flat: the zip root holds these modules
     import common  # type: ignore[no-redef]
+    import json_body  # type: ignore[no-redef]
 
-MAX_BODY_BYTES = 16 * 1024
-MAX_NESTING = 32  # a ticket needs 1; json.loads would recurse once per level
+MAX_BODY_BYTES = json_body.MAX_BODY_BYTES
+MAX_NESTING = json_body.MAX_NESTING
 DESCRIPTION_LENGTH = (10, 2000)
 ASSIGNED_LENGTH = (1, 100)
 PRIORITIES = ("low", "medium", "high")
 STATUSES = ("open", "assigned", "closed")
 FIELDS = ("description", "assigned", "priority", "status")
-TICKET_KIND = "ticket"
+OPTIONAL_FIELDS = ("id",)
+
+_CANONICAL_UUID = re.compile(r"[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}")
+_EXPECTED_BODY = "a JSON object with " + ", ".join(FIELDS) + " (and optionally id)"
 
 
 def _reject(message: str) -> common.HttpError:
     return common.HttpError(400, message)
-
-
-def read_body(event: dict[str, Any]) -> bytes:
-    """The raw request body as bytes, size-checked before anything parses it."""
-    body = event.get("body")
-    if body is None or body == "":
-        raise _reject("Request body is required: a JSON object with " + ", ".join(FIELDS))
-    if not isinstance(body, str):
-        raise _reject("Request body must be text")
-    if event.get("isBase64Encoded"):
-        # 4 base64 characters carry 3 bytes: refuse before decoding anything that cannot fit.
-        if len(body) > (MAX_BODY_BYTES + 2) // 3 * 4 + 4:
-            raise _reject(f"Request body is too large (limit {MAX_BODY_BYTES} bytes)")
-        try:
-            raw = base64.b64decode(body, validate=True)
-        except (binascii.Error, ValueError):
-            raise _reject("Request body is not valid base64") from None
-    else:
-        raw = body.encode("utf-8", errors="surrogatepass")
-    if len(raw) > MAX_BODY_BYTES:
-        raise _reject(f"Request body is too large (limit {MAX_BODY_BYTES} bytes)")
-    if not raw.strip():
-        raise _reject("Request body is required: a JSON object with " + ", ".join(FIELDS))
-    return raw
-
-
-def _no_duplicate_keys(pairs: list[tuple[str, Any]]) -> dict[str, Any]:
-    result: dict[str, Any] = {}
-    for key, value in pairs:
-        if key in result:
-            raise _reject(f"Field '{key}' appears more than once")
-        result[key] = value
-    return result
-
-
-def _no_constants(name: str) -> Any:
-    raise _reject(f"Request body is not valid JSON: {name} is not allowed")
-
-
-def nesting_depth(text: str, limit: int) -> int:
-    """How deep arrays/objects nest in `text`, counting brackets outside strings (exact for valid JSON), without
-    recursing; stops counting as soon as the depth passes `limit`."""
-    depth = deepest = 0
-    in_string = escaped = False
-    for char in text:
-        if in_string:
-            if escaped:
-                escaped = False
-            elif char == "\\":
-                escaped = True
-            elif char == '"':
-                in_string = False
-        elif char == '"':
-            in_string = True
-        elif char in "[{":
-            depth += 1
-            deepest = max(deepest, depth)
-            if deepest > limit:
-                break
-        elif char in "]}":
-            depth -= 1
-    return deepest
-
-
-def parse_body(raw: bytes) -> dict[str, Any]:
-    """The body as a JSON object (strict: UTF-8, no duplicate keys, no NaN/Infinity, at most MAX_NESTING deep)."""
-    too_deep = _reject(f"Request body is not valid JSON: nested too deeply (limit {MAX_NESTING} levels)")
-    try:
-        text = raw.decode("utf-8")
-    except UnicodeDecodeError:
-        raise _reject("Request body is not valid UTF-8") from None
-    if nesting_depth(text, MAX_NESTING) > MAX_NESTING:
-        raise too_deep
-    try:
-        data = json.loads(text, object_pairs_hook=_no_duplicate_keys, parse_constant=_no_constants)
-    except json.JSONDecodeError as err:
-        raise _reject(f"Request body is not valid JSON ({err.msg} at position {err.pos})") from None
-    except RecursionError:
-        # Backstop only (the depth check above should make it unreachable): the C scanner and the hooks it
-        # calls at every object count against the recursion limit. Caught around json.loads alone, so a
-        # RecursionError from validation or storage is still a bug and a 500.
-        raise too_deep from None
-    if not isinstance(data, dict):
-        raise _reject("Request body must be a JSON object with " + ", ".join(FIELDS))
-    return data
 
 
 def _text(data: dict[str, Any], field: str, bounds: tuple[int, int]) -> str:
@@ -149,15 +73,27 @@ def _choice(data: dict[str, Any], field: str, allowed: tuple[str, ...]) -> str:
     return value
 
 
+def _ticket_id(data: dict[str, Any]) -> str:
+    """The client's id, checked (exactly the canonical lower-case form, so one ticket has one spelling), or a
+    new uuid4 when the client sent none."""
+    if "id" not in data:
+        return str(uuid.uuid4())
+    value = data["id"]
+    if not isinstance(value, str) or not _CANONICAL_UUID.fullmatch(value):
+        raise _reject("Field 'id' must be a UUID in lower-case canonical form (8-4-4-4-12 hex digits)")
+    return value
+
+
 def validate(data: dict[str, Any]) -> dict[str, str]:
-    """The four client fields, checked and normalised; raises a 400 naming the first bad field."""
-    unknown = sorted(set(data) - set(FIELDS))
+    """The ticket's id and four client fields, checked and normalised; raises a 400 naming the first bad field."""
+    unknown = sorted(set(data) - set(FIELDS) - set(OPTIONAL_FIELDS))
     if unknown:
         raise _reject("Unknown field(s): " + ", ".join(unknown))
     missing = [field for field in FIELDS if field not in data]
     if missing:
         raise _reject("Missing required field(s): " + ", ".join(missing))
     return {
+        "id": _ticket_id(data),
         "description": _text(data, "description", DESCRIPTION_LENGTH),
         "assigned": _text(data, "assigned", ASSIGNED_LENGTH),
         "priority": _choice(data, "priority", PRIORITIES),
@@ -165,17 +101,44 @@ def validate(data: dict[str, Any]) -> dict[str, str]:
     }
 
 
+def read_ticket(event: dict[str, Any]) -> dict[str, str]:
+    """The request body as a validated ticket (id and the four fields)."""
+    raw = json_body.raw_body(event)
+    if raw is None:
+        raise _reject("Request body is required: " + _EXPECTED_BODY)
+    return validate(json_body.parse_object(raw, _EXPECTED_BODY))
+
+
+def _existing(table: Any, ticket_id: str, owner: str) -> dict[str, Any]:
+    """The answer when the conditional put found a ticket with this id: 200 with it for its owner (a retry),
+    409 for anyone else."""
+    # The condition was evaluated against this region's copy of the item; a strongly consistent read of the
+    # same table sees at least that version (a GetItem is eventually consistent unless asked otherwise).
+    stored = table.get_item(Key={"id": ticket_id}, ConsistentRead=True).get("Item")
+    if stored is None:
+        # The API never deletes tickets, so the item that failed the condition cannot have gone.
+        raise RuntimeError(f"ticket {ticket_id} failed attribute_not_exists(id) but GetItem found nothing")
+    if stored.get("owner") != owner:
+        raise common.HttpError(409, f"ticket id {ticket_id} is already used")
+    common.logger.info("Ticket %s already exists for this owner: answered as a retry", ticket_id)
+    return common.json_response(200, common.public_ticket(stored))
+
+
 @common.api_handler("POST")
 def handler(event: dict[str, Any], context: Any = None) -> dict[str, Any]:
     creator = common.caller(event)
     if creator is None:
         raise common.HttpError(403, "Signed request required")
-    fields = validate(parse_body(read_body(event)))
+    owner = common.path_owner(event)
+    fields = read_ticket(event)
 
-    ticket = {"id": str(uuid.uuid4()), **fields, "createdBy": creator, "createdOn": common.now_iso()}
-    common.table().put_item(
-        Item={**ticket, "kind": TICKET_KIND},
-        ConditionExpression="attribute_not_exists(id)",
-    )
+    ticket = {**fields, "owner": owner, "createdBy": creator, "createdOn": common.now_iso()}
+    table = common.table()
+    try:
+        table.put_item(Item=ticket, ConditionExpression="attribute_not_exists(id)")
+    except ClientError as err:
+        if common.error_code(err) != "ConditionalCheckFailedException":
+            raise
+        return _existing(table, ticket["id"], owner)
     common.logger.info("Created ticket %s", ticket["id"])
     return common.json_response(201, ticket)

@@ -1,14 +1,16 @@
-"""GET /ticket?limit=N&next=TOKEN: one page of tickets, newest first, by Query on the listing index.
+"""GET /owners/{owner}/tickets?limit=N&next=TOKEN: one page of the owner's tickets, newest first, by Query.
 
 Owns listing and its page token. Never scans: it queries the global secondary index named by env INDEX_NAME
-(default "byCreatedOn"; HASH kind = "ticket", RANGE createdOn) with ScanIndexForward=False.
+(default "owner-createdOn"; HASH owner, RANGE createdOn) for the path's owner with ScanIndexForward=False, so
+one owner's listing never holds another's tickets.
   limit  integer 1-100, default 20
   next   opaque token from the previous page: urlsafe base64 (unpadded) of the compact JSON of the
-         LastEvaluatedKey {"createdOn", "id", "kind"}; validated strictly. The client controls it: a token
-         that is not base64, not UTF-8, not JSON, JSON nested too deeply for the parser, or not exactly such
-         a key is a 400, never a 500
-Response 200 {"tickets": [...], "next": token or null}. A bad limit or next, or any other query parameter, is
-a 400 naming it. A page may hold fewer than `limit` tickets and still have a `next`.
+         LastEvaluatedKey {"createdOn", "id", "owner"}; validated strictly. The client controls it: a token
+         that is not base64, not UTF-8, not JSON, JSON nested too deeply for the parser, not exactly such
+         a key, or a key of another owner's listing is a 400, never a 500
+Response 200 {"tickets": [...], "next": token or null}. A bad owner, limit or next, or any other query
+parameter, is a 400 naming it. A page may hold fewer than `limit` tickets and still have a `next`.
+DynamoDB actions: Query on the index.
 """
 
 from __future__ import annotations
@@ -16,7 +18,6 @@ from __future__ import annotations
 import base64
 import binascii
 import json
-import os
 import re
 from typing import Any
 
@@ -27,14 +28,11 @@ try:
 except ImportError:  # deployed flat: the zip root holds these modules
     import common  # type: ignore[no-redef]
 
-DEFAULT_INDEX = "byCreatedOn"
 DEFAULT_LIMIT = 20
 MAX_LIMIT = 100
 MAX_TOKEN_CHARS = 1024
-TICKET_KIND = "ticket"
-PAGE_KEY_FIELDS = frozenset({"id", "kind", "createdOn"})
+PAGE_KEY_FIELDS = frozenset({"id", "owner", "createdOn"})
 QUERY_PARAMETERS = frozenset({"limit", "next"})
-HIDDEN_FIELDS = frozenset({"kind"})
 
 _DIGITS = re.compile(r"[0-9]{1,4}")
 _TOKEN = re.compile(r"[A-Za-z0-9_-]+={0,2}")
@@ -62,8 +60,9 @@ def encode_token(last_key: dict[str, Any]) -> str:
     return base64.urlsafe_b64encode(compact).decode("ascii").rstrip("=")
 
 
-def decode_token(token: str | None) -> dict[str, str] | None:
-    """The ExclusiveStartKey a `next` token stands for; anything not made by `encode_token` is a 400."""
+def decode_token(token: str | None, owner: str) -> dict[str, str] | None:
+    """The ExclusiveStartKey a `next` token stands for in `owner`'s listing; anything not made by `encode_token`
+    for that listing is a 400."""
     if token is None:
         return None
     bad = _reject("Query parameter 'next' is not a valid page token")
@@ -84,27 +83,26 @@ def decode_token(token: str | None) -> dict[str, str] | None:
         raise bad
     if not all(isinstance(value, str) and value for value in key.values()):
         raise bad
-    if key["kind"] != TICKET_KIND:
+    if key["owner"] != owner:
+        # DynamoDB would refuse a start key outside the queried partition (a ValidationException, i.e. a 500).
         raise bad
     return key
 
 
-def _public(item: dict[str, Any]) -> dict[str, Any]:
-    return {name: value for name, value in item.items() if name not in HIDDEN_FIELDS}
-
-
 @common.api_handler("GET")
 def handler(event: dict[str, Any], context: Any = None) -> dict[str, Any]:
+    owner = common.path_owner(event)
     params = common.query_parameters(event)
     unknown = sorted(set(params) - QUERY_PARAMETERS)
     if unknown:
         raise _reject("Unknown query parameter(s): " + ", ".join(unknown) + "; allowed: limit, next")
     limit = parse_limit(params.get("limit"))
-    start = decode_token(params.get("next"))
+    start = decode_token(params.get("next"), owner)
 
     request: dict[str, Any] = {
-        "IndexName": os.environ.get("INDEX_NAME") or DEFAULT_INDEX,
-        "KeyConditionExpression": Key("kind").eq(TICKET_KIND),
+        "IndexName": common.index_name(),
+        # boto3 turns this into "#n0 = :v0": owner is a DynamoDB reserved word, never written bare.
+        "KeyConditionExpression": Key("owner").eq(owner),
         "ScanIndexForward": False,
         "Limit": limit,
     }
@@ -116,7 +114,7 @@ def handler(event: dict[str, Any], context: Any = None) -> dict[str, Any]:
     return common.json_response(
         200,
         {
-            "tickets": [_public(item) for item in page.get("Items", [])],
+            "tickets": [common.public_ticket(item) for item in page.get("Items", [])],
             "next": encode_token(last_key) if last_key else None,
         },
     )

@@ -26,12 +26,23 @@ class ApiResponse:
     headers: dict[str, str]
 
 
+# The owner the operator's own calls (the demo, the game day's canary, status) write and read as: not a Facebook
+# user id (those are digits), so no web-app user can ever reach these tickets.
+OPERATOR_OWNER = "operator"
+
+
 class TicketsApi:
-    def __init__(self, base_url: str, region: str, credentials: Credentials | None, timeout: float = 10.0):
+    def __init__(self, base_url: str, region: str, credentials: Credentials | None, timeout: float = 10.0,
+                 owner: str = OPERATOR_OWNER):
         self.base_url = base_url if base_url.endswith("/") else base_url + "/"
         self.region = region
         self.credentials = credentials
         self.timeout = timeout
+        self.owner = owner
+
+    @property
+    def tickets_path(self) -> str:
+        return f"owners/{urllib.parse.quote(self.owner, safe='')}/tickets"
 
     def request(self, method: str, path: str, body: Any = None, query: dict[str, Any] | None = None,
                 sign: bool = True, raw_body: bytes | None = None) -> ApiResponse:
@@ -52,11 +63,12 @@ class TicketsApi:
             return _response(error.code, error.read(), error.headers)
 
     def create_ticket(self, ticket: dict[str, Any]) -> ApiResponse:
-        return self.request("POST", "ticket", body=ticket)
+        """POST /owners/{owner}/tickets; name the ticket's `id` (a UUID) to make retries safe."""
+        return self.request("POST", self.tickets_path, body=ticket)
 
     def list_tickets(self, limit: int | None = None, next_token: str | None = None) -> ApiResponse:
         query = {k: v for k, v in (("limit", limit), ("next", next_token)) if v is not None}
-        return self.request("GET", "ticket", query=query or None)
+        return self.request("GET", self.tickets_path, query=query or None)
 
     def health(self) -> ApiResponse:
         return self.request("GET", "health", sign=False)

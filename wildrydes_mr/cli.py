@@ -238,8 +238,8 @@ def demo(ctx: click.Context, tear_down: bool) -> None:
 
         console = Console()
         ticket = result["created_ticket"]
-        console.print(f"signed POST /ticket created {ticket['id']} ({ticket['description']!r}), read back with a "
-                      f"signed GET; an unsigned GET got {result['unsigned_get_status']}")
+        console.print(f"signed POST /owners/operator/tickets created {ticket['id']} ({ticket['description']!r}), "
+                      f"read back with a signed GET; an unsigned GET got {result['unsigned_get_status']}")
         for region, url in result["api_urls"].items():
             console.print(f"[bold]API in {region}[/bold]: {url}")
         console.print(report.terminal_table(result["failover_report"]))
@@ -259,6 +259,17 @@ def demo(ctx: click.Context, tear_down: bool) -> None:
 @cli.group()
 def local() -> None:
     """The local cloud: moto server and local API gateways on 127.0.0.1, in the background."""
+
+
+def _running_local_cloud(ctx: click.Context):
+    from wildrydes_mr.errors import LocalCloudError
+    from wildrydes_mr.local import cloud
+
+    options = _options(ctx)
+    running = cloud.find(options.state_dir(options.load_config()))
+    if running is None:
+        raise LocalCloudError("the local cloud is not running", hint="start it with `wildrydes local up`")
+    return running
 
 
 @local.command("up")
@@ -289,8 +300,28 @@ def local_status(ctx: click.Context) -> None:
     if running is None:
         ui.render({"running": False}, options.output)
         return
-    ui.render({**running.to_json(), **cloud.deployment_urls(running, options.state_file(config), config)},
-              options.output)
+    ui.render({**running.to_json(), "outage": cloud.outage_regions(running),
+               **cloud.deployment_urls(running, options.state_file(config), config)}, options.output)
+
+
+@local.command("outage")
+@click.argument("region", required=False)
+@click.option("--end", is_flag=True, help="End the outage: the region serves again.")
+@click.pass_context
+def local_outage(ctx: click.Context, region: str | None, end: bool) -> None:
+    """Take REGION's data plane down in the local cloud (its API gateway, Cognito, site bucket, replication);
+    the control plane stays up. One region at a time; --end restores it."""
+    from wildrydes_mr import ui
+    from wildrydes_mr.errors import UsageError
+    from wildrydes_mr.local import cloud
+
+    if end == bool(region):
+        raise UsageError("name the REGION to take down, or give --end (not both)",
+                         hint="`wildrydes local outage eu-west-1`, then `wildrydes local outage --end`")
+    running = _running_local_cloud(ctx)
+    if region and region not in running.regions:
+        raise UsageError(f"the local cloud serves {', '.join(running.regions)}, not {region}")
+    ui.render({"outage": cloud.set_outage(running, None if end else region)}, _options(ctx).output)
 
 
 @local.command("down")

@@ -3,7 +3,8 @@ watcher on what Route 53 sees, every moment in seconds from T0 (the fault).
 
 - canary: creates tickets through the failover name at a steady rate, from before T0 to the end; a write
   counts once the API acknowledged it (201).
-- prober: every interval, `GET /health` (unsigned) and a signed `GET /ticket` through the failover name.
+- prober: every interval, `GET /health` (unsigned) and a signed `GET /owners/operator/tickets` through the
+  failover name.
 - watcher: each region's health-check status and the region Route 53 answers with (see observers.py).
 Requests are signed for the region that serves (from /health); a 403 after a switch is retried once signed
 for the other region, since a signature is scoped to one region.
@@ -119,14 +120,15 @@ class GameDay:
         while not self._stop.is_set():
             seq += 1
             write = Write(seq, f"canary {self.run_id} #{seq:05d} written through the failover name", time.time())
-            ticket = {"description": write.description, "assigned": "game-day canary", "priority": "low",
-                      "status": "open"}
+            # The canary names each ticket's id, as the web app does, so that the RPO check knows what to look for.
+            ticket = {"id": str(uuid.uuid4()), "description": write.description, "assigned": "game-day canary",
+                      "priority": "low", "status": "open"}
             response = self._safe(lambda t=ticket: self._signed(lambda api: api.create_ticket(t)))
             if response is not None:
                 write.status = response.status
                 if response.status == 201:
                     write.acked_at = time.time()
-                    write.ticket_id = response.body.get("id")
+                    write.ticket_id = ticket["id"]
             self.recorder.add("writes", write)
             next_at += self.write_interval
             self._stop.wait(max(0.0, next_at - time.monotonic()))
@@ -168,7 +170,7 @@ class GameDay:
     # --- questions about what was seen ---------------------------------------------------------------
     def serving(self, after: float, region: str) -> float | None:
         """Wall time of the first correct response from `region` through the failover name after `after`:
-        /health 200 from that region and a signed GET /ticket that succeeded."""
+        /health 200 from that region and a signed GET of the canary's tickets that succeeded."""
         with self.recorder.lock:
             for probe in self.recorder.probes:
                 if probe.at >= after and probe.health_status == 200 and probe.region == region \

@@ -20,7 +20,10 @@ from typing import Any
 
 from wildrydes_mr.errors import StateError, StateLockedError
 
-SCHEMA_VERSION = 1
+SCHEMA_VERSION = 2
+# Schema 1: before tickets had owners and the site both regions. Its records read as schema 2 after
+# `_migrated_from_1`; the file is written as schema 2 at the next change.
+READABLE_VERSIONS = (1, SCHEMA_VERSION)
 
 
 def resource_key(kind: str, region: str, name: str) -> str:
@@ -113,7 +116,7 @@ def load(path: Path, deployment: str, target: str) -> State:
     except (OSError, UnicodeDecodeError, json.JSONDecodeError) as exc:
         raise StateError(f"state file {path} is unreadable ({exc.__class__.__name__}: {exc})",
                          hint="restore it from a backup or move it aside; nothing was changed") from None
-    if not isinstance(data, dict) or data.get("schema_version") != SCHEMA_VERSION:
+    if not isinstance(data, dict) or data.get("schema_version") not in READABLE_VERSIONS:
         version = data.get("schema_version") if isinstance(data, dict) else None
         raise StateError(f"state file {path} has schema_version {version!r}, expected {SCHEMA_VERSION}",
                          hint="it was written by another version of wildrydes; nothing was changed")
@@ -127,6 +130,8 @@ def load(path: Path, deployment: str, target: str) -> State:
     if data.get("target") != target:
         raise StateError(f"state file {path} records a deployment on target {data.get('target')!r}, "
                          f"not {target!r}", hint="pass --target or --state to match it")
+    if data["schema_version"] == 1:
+        resources = _migrated_from_1(resources)
     sequence = data.get("sequence", 0)
     extras = data.get("extras", {})
     if not isinstance(sequence, int) or not isinstance(extras, dict):
@@ -134,6 +139,19 @@ def load(path: Path, deployment: str, target: str) -> State:
                          hint="restore it from a backup or move it aside; nothing was changed")
     return State(path=path, deployment=deployment, target=target, resources=resources, extras=extras,
                  _sequence=sequence)
+
+
+def _migrated_from_1(resources: dict[str, dict[str, Any]]) -> dict[str, dict[str, Any]]:
+    """Schema 1 → 2: an identity pool's role mapping kept its roles as `roles`; every pool mapping now keeps the
+    parameters of its Set call as `setting` (roles, and the principal-tag map added in schema 2). Everything
+    else reads the same; what schema 2 adds (the secondary's pool and bucket, the owner index, the claim
+    function) the next run converges."""
+    migrated = {}
+    for key, record in resources.items():
+        if record.get("kind") == "cognito-pool-roles" and "roles" in record:
+            record = {k: v for k, v in record.items() if k != "roles"} | {"setting": {"Roles": record["roles"]}}
+        migrated[key] = record
+    return migrated
 
 
 def _valid_record(key: str, record: Any) -> bool:

@@ -37,6 +37,7 @@ class Target:
         return self.name == "local"
 
     sign_in = "facebook"
+    facebook_stand_in = ""  # real Facebook Login: no stand-in
 
     def api_url(self, region: str, api_id: str, stage: str) -> str:
         suffix = "amazonaws.com.cn" if region.startswith("cn-") else "amazonaws.com"
@@ -78,11 +79,16 @@ class LocalTarget(Target):
         return f"{self.site_root}/{bucket}/"
 
     def cognito_endpoint(self, region: str) -> str:
-        """The local sign-in's stand-in for Cognito Identity (see local/site.py)."""
-        return f"{self.site_root}/_cognito/"
+        """The local stand-in for the region's Cognito Identity endpoint (see local/site/)."""
+        return f"{self.site_root}/_cognito/{region}/"
+
+    @property
+    def facebook_stand_in(self) -> str:
+        """The local stand-in for Facebook Login (see local/facebook.py): `POST {this}login` {"name"}."""
+        return f"{self.site_root}/_facebook/"
 
     def failover_url(self, domain: str) -> str:
-        """The local failover router, which answers as Route 53 would for api.<domain> (see local/dns.py)."""
+        """The local failover router, which answers as Route 53 would for api.<domain> (see local/dns/)."""
         return self.dns_urls.get("failover", "")
 
     def regional_url(self, region: str, name: str) -> str:

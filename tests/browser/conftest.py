@@ -7,6 +7,7 @@ Fixtures:
 - `page`: one such page.
 - `shot`: `shot("step")` (or `shot("step", other_page)`) saves artifacts/screenshots/<test name>/NN-step.png.
 - `static_site`: web/ served by a tiny threaded http.server on 127.0.0.1 (port chosen by the OS).
+- `cloud`: the fake two-region backend of browser_fake_cloud.py, started for one test.
 """
 
 from __future__ import annotations
@@ -91,3 +92,14 @@ def static_site() -> Iterator[str]:
         yield f"http://127.0.0.1:{server.server_address[1]}"
     finally:
         stop_server(server)
+
+
+@pytest.fixture
+def cloud():
+    from browser_fake_cloud import FakeCloud
+
+    fake = FakeCloud(WEB_ROOT).start()
+    try:
+        yield fake
+    finally:
+        fake.stop()

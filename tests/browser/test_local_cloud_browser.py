@@ -21,6 +21,8 @@ from playwright.sync_api import Page, expect
 sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "e2e"))
 from e2e_helpers import moto_client, wildrydes, wildrydes_json  # noqa: E402
 
+from wildrydes_mr.local import facebook  # noqa: E402
+
 PRIMARY = "eu-west-1"
 ROLE = "wildrydes-web-identity"  # build_ui.identity_role_name: its inline policy has the role's name
 CREDENTIAL_LIFETIME_S = 8  # the stand-in's credentials live 8 s here (Cognito's: an hour)
@@ -61,11 +63,11 @@ def create(page: Page, description: str) -> None:
 
 
 def ticket_answers(page: Page) -> list[tuple[str, int, str]]:
-    """(method, status, message) of every answer to /ticket the page receives, as they come."""
+    """(method, status, message) of every answer to /owners/<owner>/tickets the page receives, as they come."""
     answers: list[tuple[str, int, str]] = []
 
     def record(response) -> None:
-        if response.url.split("?")[0].endswith("/ticket") and response.request.method in ("GET", "POST"):
+        if response.url.split("?")[0].endswith("/tickets") and response.request.method in ("GET", "POST"):
             try:
                 message = json.loads(response.body() or b"{}").get("message", "")
             except ValueError:
@@ -181,7 +183,7 @@ def test_an_identity_role_allowing_only_get_makes_create_fail_with_403(page: Pag
     expect(page.get_by_role("button", name="Refresh", exact=True)).to_be_visible()
     create(page, "Refused: the role may only list tickets.")
     expect(tid(page, "form-error")).to_contain_text("is not authorized to perform: execute-api:Invoke")
-    expect(tid(page, "form-error")).to_contain_text("/POST/ticket")
+    expect(tid(page, "form-error")).to_contain_text(f"/POST/owners/{facebook.user_id('Gina Get')}/tickets")
     expect(tid(page, "user-name")).to_have_text("Gina Get")  # a 403 for policy is not a session problem
     posts = [answer for answer in answers if answer[0] == "POST"]
     assert posts and all(status == 403 for _, status, _ in posts), answers

@@ -52,15 +52,17 @@ def aws_env(endpoint: str) -> dict[str, str]:
     return env
 
 
-def aws_cli_raw(endpoint: str, *args: str) -> str:
+def aws_cli_raw(endpoint: str, *args: str, harness: dict[str, str] | None = None) -> str:
+    """The AWS CLI at the moto server; with `harness`, behind the same behaviour layer as the tool's processes
+    (to read what the layer stands in for, e.g. an API moto lacks)."""
     aws = shutil.which("aws", path=str(Path(sys.executable).parent)) or shutil.which("aws")
     assert aws, "the AWS CLI (awscli) is a declared test dependency"
-    return subprocess.run([aws, *args], env=aws_env(endpoint), capture_output=True, text=True, check=True,
-                          timeout=120).stdout
+    return subprocess.run([aws, *args], env={**aws_env(endpoint), **(harness or {})}, capture_output=True,
+                          text=True, check=True, timeout=120).stdout
 
 
-def aws_cli(endpoint: str, *args: str) -> dict:
-    out = aws_cli_raw(endpoint, *args, "--output", "json")
+def aws_cli(endpoint: str, *args: str, harness: dict[str, str] | None = None) -> dict:
+    out = aws_cli_raw(endpoint, *args, "--output", "json", harness=harness)
     return json.loads(out) if out.strip() else {}
 
 

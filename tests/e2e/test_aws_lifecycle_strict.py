@@ -23,7 +23,30 @@ NOT_MET = {
     "route53-cname-exclusive": "nothing else is at api.<domain>",
     "dynamodb-global-table-replicas": "on an emulator endpoint the replica is a table of its own (in-process "
                                       "tests take the AWS path)",
+    "cloudfront-distribution-configs": "on an emulator endpoint the distribution's behaviour targets the primary's "
+                                       "origin, which moto accepts (in-process tests take the AWS path: the group)",
 }
+
+
+def check_both_regions(endpoint: str, harness: dict[str, str]) -> None:
+    """After replicate, by the AWS CLI: a pool and a site bucket in each region with the same files, and the
+    distribution's origin group over the two buckets; the pools' principal-tag maps (moto lacks the API: an AWS
+    CLI behind the same behaviour layer reads what the layer holds, as AWS would answer)."""
+    buckets = sorted(b["Name"] for b in aws_cli(endpoint, "s3api", "list-buckets")["Buckets"])
+    assert [b.split("-site-")[1].split("-", 1)[1] for b in buckets] == sorted(REGIONS)
+    for region in REGIONS:
+        (pool,) = aws_cli(endpoint, "cognito-identity", "list-identity-pools", "--max-results", "10",
+                          "--region", region)["IdentityPools"]
+        tags = aws_cli(endpoint, "cognito-identity", "get-principal-tag-attribute-map", "--identity-pool-id",
+                       pool["IdentityPoolId"], "--identity-provider-name", "graph.facebook.com", "--region", region,
+                       harness=harness)
+        assert tags["PrincipalTags"] == {"owner": "sub"} and tags["UseDefaults"] is False
+    (summary,) = aws_cli(endpoint, "cloudfront", "list-distributions")["DistributionList"]["Items"]
+    config = aws_cli(endpoint, "cloudfront", "get-distribution-config", "--id", summary["Id"])["DistributionConfig"]
+    (group,) = config["OriginGroups"]["Items"]
+    origins = {o["Id"]: o["DomainName"].split(".s3.")[0] for o in config["Origins"]["Items"]}
+    assert sorted(origins[m["OriginId"]] for m in group["Members"]["Items"]) == buckets
+    assert origins[group["Members"]["Items"][0]["OriginId"]].endswith(REGIONS[0])  # the primary's first
 
 
 def lifecycle(endpoint: str, workdir, harness: dict[str, str]) -> dict[str, str]:
@@ -36,6 +59,7 @@ def lifecycle(endpoint: str, workdir, harness: dict[str, str]) -> dict[str, str]
         if command == ["status"]:
             assert not [r for r in json.loads(result.stdout)["resources"] if r["status"] != "present"]
         if command == ["replicate"]:
+            check_both_regions(endpoint, harness)
             state = json.loads((workdir / ".wildrydes" / "wildrydes.json").read_text())
             certificates = {r["region"]: r["arn"] for r in state["resources"].values()
                             if r["kind"] == "acm-certificate"}

@@ -21,14 +21,16 @@ def test_build_api_on_aws_path_is_idempotent_and_cleanup_leaves_nothing(moto_ser
     assert table["StreamSpecification"]["StreamViewType"] == "NEW_AND_OLD_IMAGES"
     assert table["BillingModeSummary"]["BillingMode"] == "PAY_PER_REQUEST"
     before = functions(moto_server)
-    assert set(before) == {"wildrydes-list-tickets", "wildrydes-create-ticket", "wildrydes-health"}
+    assert set(before) == {"wildrydes-list-tickets", "wildrydes-create-ticket", "wildrydes-claim-tickets",
+                           "wildrydes-health"}
     roles = [r["RoleName"] for r in aws_cli(moto_server, "iam", "list-roles")["Roles"]]
     assert sorted(r for r in roles if r.startswith("wildrydes-")) == sorted(
         f"{name}-{REGION}" for name in before)
     resources = aws_cli(moto_server, "apigateway", "get-resources", "--rest-api-id", built["api_id"],
                         "--embed", "methods")["items"]
     auth = {(r["path"], m): v["authorizationType"] for r in resources for m, v in r.get("resourceMethods", {}).items()}
-    assert auth[("/ticket", "GET")] == auth[("/ticket", "POST")] == "AWS_IAM"
+    tickets = "/owners/{owner}/tickets"
+    assert auth[(tickets, "GET")] == auth[(tickets, "POST")] == auth[("/owners/{owner}/claims", "POST")] == "AWS_IAM"
     assert auth[("/health", "GET")] == "NONE"
     deployments = aws_cli(moto_server, "apigateway", "get-deployments", "--rest-api-id", built["api_id"])["items"]
 
@@ -49,7 +51,8 @@ def test_build_api_on_aws_path_is_idempotent_and_cleanup_leaves_nothing(moto_ser
 def test_dry_run_on_empty_account_lists_creates_and_creates_nothing(moto_server, tmp_path):
     planned = wildrydes(moto_server, tmp_path, "build-api", "--dry-run")
     assert planned["dry_run"] is True
-    assert {a["action"] for a in planned["actions"]} == {"create"} and len(planned["actions"]) == 15
+    # The table, its PITR, the API, and per function (four) a log group, a role, the function, its permission.
+    assert {a["action"] for a in planned["actions"]} == {"create"} and len(planned["actions"]) == 19
     assert functions(moto_server) == {}
     assert aws_cli(moto_server, "dynamodb", "list-tables")["TableNames"] == []
 
@@ -72,7 +75,11 @@ def test_build_ui_on_aws_path(moto_server, tmp_path):
     (statement,) = policy["Statement"]
     assert statement["Action"] == "execute-api:Invoke"
     api_id = aws_cli(moto_server, "apigateway", "get-rest-apis")["items"][0]["id"]
-    assert all(f":{api_id}/prod/" in arn and arn.endswith("/ticket") for arn in statement["Resource"])
+    # Only the caller's own owner's routes: the owner in the path is the session tag the pool sets.
+    assert policy["Version"] == "2012-10-17"
+    assert sorted(arn.split(f":{api_id}/prod/")[1] for arn in statement["Resource"]) == [
+        "GET/owners/${aws:PrincipalTag/owner}/tickets", "POST/owners/${aws:PrincipalTag/owner}/claims",
+        "POST/owners/${aws:PrincipalTag/owner}/tickets"]
 
     block = aws_cli(moto_server, "s3api", "get-public-access-block", "--bucket", built["bucket"])
     assert all(block["PublicAccessBlockConfiguration"].values())

@@ -8,12 +8,16 @@ body whose "message" is non-empty and names what is wrong; after each case, and 
 (a scan of the primary region's SXRTickets) and a signed listing hold exactly the tickets this module created.
 
 Covered:
-- POST /ticket bodies (signed, so they reach the create_ticket Lambda; 400): bad JSON, invalid UTF-8, NaN,
-  duplicate keys, a JSON array / string / number / null, empty and blank bodies, each field missing, wrong
+All ticket calls address the operator's owner path, /owners/operator/tickets (the local keys' IAM user may
+invoke every owner's: it is the deployment's admin).
+- POST /owners/{owner}/tickets bodies (signed, so they reach the create_ticket Lambda; 400): bad JSON, invalid
+  UTF-8, NaN, duplicate keys, a JSON array / string / number / null, empty and blank bodies, each field missing, wrong
   types, description too short (also after trimming) / too long, assigned empty / blank / too long, bad
-  priority and status values, an unknown extra field, a body over 16 KiB and a ~1 MiB body.
-- GET /ticket query strings (signed; 400): bad `limit` (0, 101, "abc", -1, empty, given twice), bad `next`
-  (garbage, valid base64 of the wrong JSON, a foreign `kind`, too long), an unknown query parameter.
+  priority and status values, an unknown extra field, an `id` that is no UUID, a body over 16 KiB and a ~1 MiB
+  body; an owner in the path that is no owner (neither a Facebook id nor `operator`).
+- GET /owners/{owner}/tickets query strings (signed; 400): bad `limit` (0, 101, "abc", -1, empty, given twice),
+  bad `next` (garbage, valid base64 of the wrong JSON, another owner's page, too long), an unknown query
+  parameter.
 - Signatures (the gateway's own 403, before any Lambda runs; most of them carry a valid ticket, so a gateway
   that let them through would write): unsigned GET and POST, a non-SigV4 Authorization header, wrong secret,
   unknown access key, a session token nobody issued, body tampered after signing, path and query tampered
@@ -93,7 +97,10 @@ def send(call: Call) -> Answer:
         return Answer(error.code, {k.lower(): v for k, v in error.headers.items()}, error.read())
 
 
-def url_for(api_url: str, path: str = "ticket", query: list[tuple[str, str]] | None = None) -> str:
+TICKETS = "owners/operator/tickets"
+
+
+def url_for(api_url: str, path: str = TICKETS, query: list[tuple[str, str]] | None = None) -> str:
     url = api_url + path
     return url + "?" + urllib.parse.urlencode(query) if query else url
 
@@ -217,7 +224,13 @@ CASES = [
     ticket("priority-wrong-case", "priority", priority="HIGH"),
     ticket("status-unknown", "status", status="done"),
     ticket("unknown-extra-field", "createdBy", createdBy="someone-else"),
-    ticket("unknown-extra-field-id", "id", id="00000000-0000-4000-8000-000000000001"),
+    ticket("id-not-a-uuid", "id", id="ticket-1"),
+    ticket("id-upper-case-uuid", "id", id="0000000A-0000-4000-8000-000000000001"),
+    ticket("unknown-extra-field-owner", "owner", owner="12345"),
+    Case("owner-not-an-owner", lambda api: signed("POST", url_for(api, "owners/root/tickets"), ticket_bytes()), 400,
+         "owner"),
+    Case("owner-with-a-colon", lambda api: signed("GET", url_for(api, "owners/legacy%3Aeu-west-1%3Ax/tickets")),
+         400, "owner"),
     post("body-over-16KiB", BIG_BODY, "too large"),
     post("body-1MiB", MIB_BODY, "too large"),
     # --- GET /ticket: query string -------------------------------------------------------------------------
@@ -230,8 +243,8 @@ CASES = [
     listing("next-garbage", [("next", "!!not a token!!")], "next"),
     listing("next-base64-wrong-json", [("next", token({"foo": "bar"}))], "next"),
     listing("next-base64-not-json", [("next", base64.urlsafe_b64encode(b"hello there").decode())], "next"),
-    listing("next-foreign-kind", [("next", token({"createdOn": "2024-01-01T00:00:00.000Z",
-                                                  "id": "x", "kind": "user"}))], "next"),
+    listing("next-another-owners-page", [("next", token({"createdOn": "2024-01-01T00:00:00.000Z",
+                                                        "id": "x", "owner": "123456789012345"}))], "next"),
     listing("next-too-long", [("next", "A" * 1100)], "next"),
     listing("unknown-query-parameter", [("sort", "asc")], "sort"),
     # --- signatures: the gateway refuses before any Lambda runs --------------------------------------------
@@ -253,7 +266,7 @@ CASES = [
     refused("tampered-body", _tampered_body, "signature we calculated does not match"),
     refused("tampered-path-other-resource", lambda api: _tampered_path(api, "health"),
             "signature we calculated does not match"),
-    refused("tampered-path-trailing-slash", lambda api: _tampered_path(api, "ticket/"),
+    refused("tampered-path-trailing-slash", lambda api: _tampered_path(api, TICKETS + "/"),
             "signature we calculated does not match"),
     refused("tampered-query", _tampered_query, "signature we calculated does not match"),
     refused("wrong-region",

@@ -22,6 +22,7 @@ from botocore.credentials import Credentials
 from e2e_helpers import PRIMARY, moto_client, wildrydes, wildrydes_json
 
 from wildrydes_mr.apiclient import TicketsApi
+from wildrydes_mr.local import facebook
 from wildrydes_mr.targets import LOCAL_ACCESS_KEY_ID, LOCAL_OPERATOR_USER, LOCAL_SECRET_ACCESS_KEY
 
 OPERATOR = Credentials(LOCAL_ACCESS_KEY_ID, LOCAL_SECRET_ACCESS_KEY)
@@ -137,8 +138,10 @@ def test_hostile_requests_are_refused_as_aws_would_and_change_nothing(deployed, 
     site_objects = {o["Key"]: o["ETag"] for o in s3.list_objects_v2(Bucket=bucket)["Contents"]}
     users = sorted(u["UserName"] for u in iam.list_users()["Users"])
     before = tickets(env)
-    ticket_url = api_url + "ticket"
+    tickets_path = "owners/operator/tickets"
+    ticket_url = api_url + tickets_path
     body = json.dumps(TICKET).encode()
+    alice_owner, bob_owner = facebook.user_id("alice"), facebook.user_id("bob")
 
     def refused(status: int, *allowed: int) -> bool:
         return status in (allowed or (403,))
@@ -170,7 +173,7 @@ def test_hostile_requests_are_refused_as_aws_would_and_change_nothing(deployed, 
     cases["site: foreign Host"] = refused(raw(site_root, f"GET /{bucket}/ HTTP/1.1\nHost: evil.example:{site_port}\n"
                                                          "Connection: close\n")[0])
     cases["gateway: Host with a fragment"] = refused(raw(
-        gateway, f"GET {api_path}ticket HTTP/1.1\nHost: 127.0.0.1:{gateway_port}#x\nConnection: close\n")[0])
+        gateway, f"GET {api_path}{tickets_path} HTTP/1.1\nHost: 127.0.0.1:{gateway_port}#x\nConnection: close\n")[0])
     # 10-17: identity.
     cases["gateway: unsigned"] = refused(http("GET", ticket_url)[0])
     cases["gateway: unknown key"] = refused(TicketsApi(api_url, PRIMARY, Credentials(
@@ -195,9 +198,14 @@ def test_hostile_requests_are_refused_as_aws_would_and_change_nothing(deployed, 
     cases["cognito: SetIdentityPoolRoles from the browser endpoint"] = refused(cognito(
         endpoint, "SetIdentityPoolRoles",
         {"IdentityPoolId": pool, "Roles": {"authenticated": "arn:aws:iam::123456789012:role/evil"}})[0], 400)
+    cases["cognito: SetPrincipalTagAttributeMap from the browser endpoint"] = refused(cognito(
+        endpoint, "SetPrincipalTagAttributeMap", {"IdentityPoolId": pool, "IdentityProviderName": "graph.facebook.com",
+                                                  "UseDefaults": False, "PrincipalTags": {"owner": "aud"}})[0], 400)
     # 19-23: paths signed as one thing and routed as another, and a site that must not redirect anywhere.
-    for name, path in (("dot-dot segment", f"{api_path}x/../ticket"), ("dot segment", f"{api_path}./ticket"),
-                       ("encoded dot-dot", f"{api_path}x/%2e%2e/ticket"), ("double slash", f"{api_path}/ticket")):
+    for name, path in (("dot-dot segment", f"{api_path}x/../{tickets_path}"),
+                       ("dot segment", f"{api_path}./{tickets_path}"),
+                       ("encoded dot-dot", f"{api_path}owners/x/%2e%2e/operator/tickets"),
+                       ("double slash", f"{api_path}/{tickets_path}")):
         url = gateway + path
         cases[f"gateway: {name}"] = refused(http("GET", url, signed("GET", url, OPERATOR))[0])
     cases["site: /\\evil open redirect"] = refused(raw(
@@ -208,20 +216,20 @@ def test_hostile_requests_are_refused_as_aws_would_and_change_nothing(deployed, 
     # 24-28: framing and size.
     host = f"Host: 127.0.0.1:{gateway_port}\nConnection: close\n"
     cases["gateway: negative chunk size"] = refused(raw(
-        gateway, f"POST {api_path}ticket HTTP/1.1\n{host}Transfer-Encoding: chunked\n", b"-5\r\nhello\r\n0\r\n\r\n")[0],
-        400)
+        gateway, f"POST {api_path}{tickets_path} HTTP/1.1\n{host}Transfer-Encoding: chunked\n",
+        b"-5\r\nhello\r\n0\r\n\r\n")[0], 400)
     started = time.monotonic()
-    status = raw(gateway, f"POST {api_path}ticket HTTP/1.1\n{host}Content-Length: -1\n")[0]
+    status = raw(gateway, f"POST {api_path}{tickets_path} HTTP/1.1\n{host}Content-Length: -1\n")[0]
     cases["gateway: Content-Length -1 (answered at once)"] = refused(status, 400) and time.monotonic() - started < 3
     cases["gateway: Content-Length and chunked"] = refused(raw(
-        gateway, f"POST {api_path}ticket HTTP/1.1\n{host}Content-Length: 5\nTransfer-Encoding: chunked\n",
+        gateway, f"POST {api_path}{tickets_path} HTTP/1.1\n{host}Content-Length: 5\nTransfer-Encoding: chunked\n",
         b"0\r\n\r\n")[0], 400)
     huge = b"x" * (10 * 1024 * 1024 + 1)
     cases["gateway: body over 10 MiB"] = refused(http("POST", ticket_url, {"Content-Type": "application/json"},
                                                       huge)[0], 413)
     nested = ("[" * 5000 + "]" * 5000).encode()
     cases["gateway: deeply nested JSON body"] = refused(TicketsApi(api_url, PRIMARY, OPERATOR).request(
-        "POST", "ticket", raw_body=nested).status, 400)
+        "POST", tickets_path, raw_body=nested).status, 400)
     # 29-31: code execution through a function's configuration.
     function = "wildrydes-health"
     original = lam.get_function_configuration(FunctionName=function)
@@ -242,7 +250,13 @@ def test_hostile_requests_are_refused_as_aws_would_and_change_nothing(deployed, 
     finally:
         lam.update_function_configuration(FunctionName=function, Handler=original["Handler"],
                                           Environment={"Variables": variables})
-    # 32-33: authorization.
+    # 32-35: authorization.
+    _, alice_now = sign_in(endpoint, pool, "alice")  # (the first credentials may have expired by now)
+    for name, owner in (("another user's tickets", bob_owner), ("the operator's tickets", "operator")):
+        other = TicketsApi(api_url, PRIMARY, alice_now, owner=owner)
+        listed, made = other.list_tickets(), other.create_ticket(TICKET)
+        cases[f"gateway: a signed request for {name}"] = listed.status == made.status == 403 and \
+            f"/owners/{owner}/tickets" in listed.body["message"]
     policy_name = "wildrydes-invoke-apis"
     allowed = iam.get_user_policy(UserName=LOCAL_OPERATOR_USER, PolicyName=policy_name)["PolicyDocument"]
     get_only = json.loads(json.dumps(allowed))
@@ -256,7 +270,7 @@ def test_hostile_requests_are_refused_as_aws_would_and_change_nothing(deployed, 
     finally:
         iam.put_user_policy(UserName=LOCAL_OPERATOR_USER, PolicyName=policy_name, PolicyDocument=json.dumps(allowed))
     time.sleep(3.5)  # alice's credentials (3 s) have expired
-    expired = TicketsApi(api_url, PRIMARY, alice).create_ticket(TICKET)
+    expired = TicketsApi(api_url, PRIMARY, alice, owner=alice_owner).create_ticket(TICKET)
     cases["gateway: expired Cognito credentials"] = expired.status == 403 and expired.body == {
         "message": "The security token included in the request is expired"}
 

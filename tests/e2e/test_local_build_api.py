@@ -37,7 +37,7 @@ def test_build_api_serves_signed_tickets_then_cleans_up(local_cloud):
     assert listed.status == 200
     assert created.body["id"] in [t["id"] for t in listed.body["tickets"]]
 
-    unsigned = api.request("GET", "ticket", sign=False)
+    unsigned = api.request("GET", api.tickets_path, sign=False)
     assert unsigned.status == 403
     # The gateway's own 403 carries CORS headers (gateway responses), so a browser can read it.
     assert unsigned.headers.get("access-control-allow-origin") == "*"

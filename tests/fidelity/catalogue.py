@@ -16,7 +16,8 @@ from fidelity.rules_acm import (
     ValidationRecordsLater,
 )
 from fidelity.rules_apigateway import ControlPlaneRateLimits
-from fidelity.rules_cloudfront import DistributionDeploying, ResponseHeadersPolicies
+from fidelity.rules_cloudfront import DistributionConfigs, DistributionDeploying, ResponseHeadersPolicies
+from fidelity.rules_cognito import PoolMappings
 from fidelity.rules_dynamodb import GlobalTableReplicas, PitrUnavailableAfterCreate
 from fidelity.rules_lambda import FunctionNotReady, RoleNotYetAssumable
 from fidelity.rules_route53 import ChangePropagation, CnameExclusive, HealthCheckNegativeCache
@@ -32,7 +33,8 @@ def all_rules() -> list[Rule]:
         pitr, GlobalTableReplicas(pitr),
         FunctionNotReady(), RoleNotYetAssumable(),
         propagation, CnameExclusive(), HealthCheckNegativeCache(propagation),
-        DistributionDeploying(), ResponseHeadersPolicies(),
+        DistributionDeploying(), ResponseHeadersPolicies(), DistributionConfigs(),
+        PoolMappings(),
     ]
 
 

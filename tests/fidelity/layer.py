@@ -36,6 +36,7 @@ class Call:
     params: dict[str, Any]
     layer: BehaviourLayer
     endpoint_url: str | None = None
+    forwarded: bool = False
 
     @property
     def now(self) -> float:
@@ -46,6 +47,14 @@ class Call:
         parsed = {"Error": {"Code": code, "Message": message}, **members,
                   "ResponseMetadata": {"HTTPStatusCode": status, "RequestId": str(uuid.uuid4()), "HTTPHeaders": {}}}
         return AWSResponse(None, status, {}, None), parsed
+
+    def forward(self, **params: Any) -> Response:
+        """Sends the call to moto with other parameters (what AWS would accept and moto refuses, reshaped for
+        moto); the answer is moto's, so the other rules' `after` still see it (and the forwarding rule's own
+        `after` can put back what it reshaped)."""
+        self.forwarded = True
+        parsed = self.layer.raw_call(self, self.service, self.operation, self.region, **params)
+        return AWSResponse(None, 200, {}, None), parsed
 
     def answer(self, parsed: dict[str, Any]) -> Response:
         """A successful answer made by the rule instead of moto."""
@@ -176,7 +185,8 @@ class BehaviourLayer:
         for rule in rules:
             response = rule.before(call)
             if response is not None:
-                context[MADE_HERE] = rule.name
+                if not call.forwarded:
+                    context[MADE_HERE] = rule.name
                 return response
         return None
 

@@ -1,9 +1,12 @@
-"""CloudFront behaviours moto does not have: distributions that take minutes to deploy, and response-headers
+"""CloudFront behaviours moto does not have: distributions that take minutes to deploy; response-headers
 policies — an API moto lacks altogether, stood in for here (stored and answered as CloudFront does: unique
-names, ETags, refused when in use or when a distribution names one that does not exist)."""
+names, ETags, refused when in use or when a distribution names one that does not exist); and distribution
+configs kept as sent (an origin group as a cache behaviour's target, which moto refuses, and the origins' access
+control, which moto drops), with origin groups checked as CloudFront checks them."""
 
 from __future__ import annotations
 
+import copy
 import datetime as dt
 import uuid
 from typing import Any
@@ -112,3 +115,93 @@ def _referenced(call: Call) -> set[str]:
         config = call.layer.raw_call(call, "cloudfront", "GetDistributionConfig", "us-east-1", Id=item["Id"])
         used.add(config["DistributionConfig"].get("DefaultCacheBehavior", {}).get("ResponseHeadersPolicyId"))
     return used
+
+
+# Failover status codes CloudFront accepts for an origin group (developer guide, "Optimize high availability
+# with CloudFront origin failover"; the console also offers 400 and 416).
+_FAILOVER_CODES = {400, 403, 404, 416, 500, 502, 503, 504}
+_CONFIG_WRITES = ("CreateDistribution", "CreateDistributionWithTags", "UpdateDistribution")
+
+
+class DistributionConfigs(Rule):
+    name = "cloudfront-distribution-configs"
+    summary = "a distribution keeps its config as sent: an origin group may be a cache behaviour's target (moto " \
+              "refuses it: NoSuchOrigin) and OriginAccessControlId is kept (moto drops it); origin groups are " \
+              "checked as CloudFront checks them"
+    source = "CloudFront API reference: DistributionConfig, OriginGroup (exactly two members), OriginGroupFailover" \
+             "Criteria, CacheBehavior.AllowedMethods ('cannot include POST, PUT, PATCH, or DELETE for a cached " \
+             "behavior associated with an origin group'); developer guide, origin failover"
+    operations = frozenset(f"cloudfront:{op}" for op in (*_CONFIG_WRITES, "GetDistribution", "GetDistributionConfig",
+                                                         "DeleteDistribution"))
+
+    def before(self, call: Call) -> Response | None:
+        if call.operation not in _CONFIG_WRITES:
+            return None
+        config = _sent_config(call.params)
+        problem = _origin_group_problem(config)
+        if problem is not None:
+            call.layer.fired(self)
+            return call.error(*problem)
+        groups = {g["Id"]: g for g in (config.get("OriginGroups") or {}).get("Items", []) or []}
+        target = config.get("DefaultCacheBehavior", {}).get("TargetOriginId")
+        if target not in groups:
+            return None  # moto takes it as it is (after() still keeps what it drops)
+        call.layer.fired(self)
+        # moto accepts only an origin as the target: give it the group's first member; after() puts the group back.
+        first = groups[target]["Members"]["Items"][0]["OriginId"]
+        reshaped = copy.deepcopy(call.params)
+        _sent_config(reshaped)["DefaultCacheBehavior"]["TargetOriginId"] = first
+        return call.forward(**reshaped)
+
+    def after(self, call: Call, parsed: dict[str, Any]) -> None:
+        if call.operation in _CONFIG_WRITES:
+            distribution = parsed.get("Distribution", {})
+            sent = _sent_config(call.params)
+            if distribution.get("Id"):
+                call.layer.memory(self, lambda memory: memory.__setitem__(distribution["Id"], sent))
+                distribution["DistributionConfig"] = copy.deepcopy(sent)
+            return
+        distribution_id = call.params.get("Id", "")
+        if call.operation == "DeleteDistribution":
+            call.layer.memory(self, lambda memory: memory.pop(distribution_id, None))
+            return
+        kept = call.layer.recall(self).get(distribution_id)
+        if kept is None:
+            return
+        if call.operation == "GetDistribution":
+            parsed.get("Distribution", {})["DistributionConfig"] = copy.deepcopy(kept)
+        else:
+            parsed["DistributionConfig"] = copy.deepcopy(kept)
+
+
+def _sent_config(params: dict[str, Any]) -> dict[str, Any]:
+    if "DistributionConfigWithTags" in params:
+        return params["DistributionConfigWithTags"]["DistributionConfig"]
+    return params.get("DistributionConfig", {})
+
+
+def _origin_group_problem(config: dict[str, Any]) -> tuple[str, str, int] | None:
+    """CloudFront's refusal of a config's origin groups and targets, or None."""
+    origins = {o["Id"] for o in (config.get("Origins") or {}).get("Items", []) or []}
+    groups = (config.get("OriginGroups") or {}).get("Items", []) or []
+    for group in groups:
+        members = [m.get("OriginId") for m in group.get("Members", {}).get("Items", []) or []]
+        if len(members) != 2 or len(set(members)) != 2:
+            return "InvalidArgument", f"Origin group {group.get('Id')} must have exactly two different members.", 400
+        if not set(members) <= origins:
+            return "NoSuchOrigin", "One or more of your origins or origin groups do not exist.", 404
+        codes = group.get("FailoverCriteria", {}).get("StatusCodes", {}).get("Items", []) or []
+        if not codes or not set(codes) <= _FAILOVER_CODES:
+            return "InvalidArgument", f"Origin group {group.get('Id')}: failover status codes must be among " \
+                                      f"{sorted(_FAILOVER_CODES)}.", 400
+    group_ids = {g.get("Id") for g in groups}
+    behaviours = [config.get("DefaultCacheBehavior", {}), *((config.get("CacheBehaviors") or {}).get("Items") or [])]
+    for behaviour in behaviours:
+        target = behaviour.get("TargetOriginId")
+        if target not in origins | group_ids:
+            return "NoSuchOrigin", "One or more of your origins or origin groups do not exist.", 404
+        methods = set(behaviour.get("AllowedMethods", {}).get("Items", []) or [])
+        if target in group_ids and methods & {"POST", "PUT", "PATCH", "DELETE"}:
+            return "InvalidArgument", "The parameter AllowedMethods cannot include POST, PUT, PATCH, or DELETE " \
+                                      "for a cached behavior associated with an origin group.", 400
+    return None

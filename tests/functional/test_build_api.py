@@ -19,14 +19,20 @@ def test_build_api_creates_every_resource(make_context):
     table = boto3.client("dynamodb", REGION).describe_table(TableName="SXRTickets")["Table"]
     assert table["BillingModeSummary"]["BillingMode"] == "PAY_PER_REQUEST"
     assert table["StreamSpecification"] == {"StreamEnabled": True, "StreamViewType": "NEW_AND_OLD_IMAGES"}
-    assert [i["IndexName"] for i in table["GlobalSecondaryIndexes"]] == ["byCreatedOn"]
+    (index,) = table["GlobalSecondaryIndexes"]
+    assert index["IndexName"] == "owner-createdOn"
+    assert [(k["AttributeName"], k["KeyType"]) for k in index["KeySchema"]] == [("owner", "HASH"),
+                                                                                ("createdOn", "RANGE")]
     pitr = boto3.client("dynamodb", REGION).describe_continuous_backups(TableName="SXRTickets")
     assert pitr["ContinuousBackupsDescription"]["PointInTimeRecoveryDescription"]["PointInTimeRecoveryStatus"] \
         == "ENABLED"
 
     lam = boto3.client("lambda", REGION)
     names = sorted(f["FunctionName"] for f in lam.list_functions()["Functions"])
-    assert names == ["wildrydes-create-ticket", "wildrydes-health", "wildrydes-list-tickets"]
+    assert names == ["wildrydes-claim-tickets", "wildrydes-create-ticket", "wildrydes-health",
+                     "wildrydes-list-tickets"]
+    routes = {"wildrydes-claim-tickets": "POST/owners/*/claims", "wildrydes-create-ticket": "POST/owners/*/tickets",
+              "wildrydes-list-tickets": "GET/owners/*/tickets", "wildrydes-health": "GET/health"}
     for name in names:
         config = lam.get_function_configuration(FunctionName=name)
         assert config["Runtime"] == "python3.12"
@@ -34,20 +40,23 @@ def test_build_api_creates_every_resource(make_context):
         policy = json.loads(lam.get_policy(FunctionName=name)["Policy"])
         (statement,) = policy["Statement"]
         assert statement["Principal"] == {"Service": "apigateway.amazonaws.com"}
-        # Scoped to this API, its configured stage, and the function's own method and path.
+        # Scoped to this API, its configured stage, and the function's own method and path (any owner in it).
         source = statement["Condition"]["ArnLike"]["AWS:SourceArn"]
-        assert source.split(":")[-1].startswith(f"{result['api_id']}/prod/") and "*" not in source
+        assert source.split(":")[-1] == f"{result['api_id']}/prod/{routes[name]}"
 
     api = boto3.client("apigateway", REGION)
     (rest_api,) = api.get_rest_apis()["items"]
     assert rest_api["endpointConfiguration"]["types"] == ["REGIONAL"]
     methods = {(r["path"], m): v for r in api.get_resources(restApiId=rest_api["id"], embed=["methods"])["items"]
                for m, v in r.get("resourceMethods", {}).items()}
-    assert methods[("/ticket", "GET")]["authorizationType"] == "AWS_IAM"
-    assert methods[("/ticket", "POST")]["authorizationType"] == "AWS_IAM"
+    tickets, claims = "/owners/{owner}/tickets", "/owners/{owner}/claims"
+    assert methods[(tickets, "GET")]["authorizationType"] == "AWS_IAM"
+    assert methods[(tickets, "POST")]["authorizationType"] == "AWS_IAM"
+    assert methods[(claims, "POST")]["authorizationType"] == "AWS_IAM"
     assert methods[("/health", "GET")]["authorizationType"] == "NONE"
-    assert methods[("/ticket", "OPTIONS")]["methodIntegration"]["type"] == "MOCK"
-    assert methods[("/ticket", "GET")]["methodIntegration"]["type"] == "AWS_PROXY"
+    assert methods[(tickets, "OPTIONS")]["methodIntegration"]["type"] == "MOCK"
+    assert methods[(tickets, "GET")]["methodIntegration"]["type"] == "AWS_PROXY"
+    assert {path for path, _ in methods} == {tickets, claims, "/health"}
     assert api.get_stage(restApiId=rest_api["id"], stageName="prod")["deploymentId"]
     for response_type in ("DEFAULT_4XX", "DEFAULT_5XX"):
         parameters = api.get_gateway_response(restApiId=rest_api["id"], responseType=response_type)[
@@ -59,7 +68,7 @@ def test_roles_are_least_privilege(make_context):
     build_api.run(make_context())
     iam = boto3.client("iam")
     roles = [r for r in iam.list_roles()["Roles"] if r["RoleName"].startswith("wildrydes-")]
-    assert len(roles) == 3
+    assert len(roles) == 4
     for role in roles:
         (policy_name,) = iam.list_role_policies(RoleName=role["RoleName"])["PolicyNames"]
         document = iam.get_role_policy(RoleName=role["RoleName"], PolicyName=policy_name)["PolicyDocument"]
@@ -106,9 +115,9 @@ def test_dry_run_on_empty_account_plans_create_and_creates_nothing(make_context,
 def test_state_records_each_resource_with_ids(make_context, tmp_path):
     build_api.run(make_context())
     data = json.loads((tmp_path / "state.json").read_text())
-    assert data["schema_version"] == 1
+    assert data["schema_version"] == 2
     kinds = sorted(r["kind"] for r in data["resources"].values())
-    assert kinds.count("lambda-function") == 3 and kinds.count("iam-role") == 3
+    assert kinds.count("lambda-function") == 4 and kinds.count("iam-role") == 4
     api = next(r for r in data["resources"].values() if r["kind"] == "rest-api")
     assert api["id"] and api["url"].startswith("https://")
     assert "secret" not in json.dumps(data).lower()
@@ -138,7 +147,7 @@ def test_cleanup_removes_everything_and_empties_state(make_context):
     ctx = make_context(module="cleanup")
     result = cleanup.run(ctx)
     assert result["remaining"] == []
-    assert len(result["deleted"]) == 15  # table (and its PITR), 3 log groups, 3 roles, 3 functions, API, 3 permissions
+    assert len(result["deleted"]) == 19  # table (and its PITR), 4 log groups, 4 roles, 4 functions, API, 4 permissions
     assert boto3.client("lambda", REGION).list_functions()["Functions"] == []
     assert boto3.client("dynamodb", REGION).list_tables()["TableNames"] == []
     assert boto3.client("apigateway", REGION).get_rest_apis()["items"] == []

@@ -39,13 +39,21 @@ def test_build_ui_creates_pool_role_bucket_distribution_and_site(make_context, b
     role = iam.get_role(RoleName="wildrydes-web-identity")["Role"]
     trust = role["AssumeRolePolicyDocument"]["Statement"][0]
     assert trust["Principal"] == {"Federated": "cognito-identity.amazonaws.com"}
-    assert trust["Condition"]["StringEquals"]["cognito-identity.amazonaws.com:aud"] == result["identity_pool_id"]
+    # Cognito passes the owner as a session tag, which needs sts:TagSession besides the web-identity assume.
+    assert sorted(trust["Action"]) == ["sts:AssumeRoleWithWebIdentity", "sts:TagSession"]
+    assert trust["Condition"]["StringEquals"]["cognito-identity.amazonaws.com:aud"] == [result["identity_pool_id"]]
     assert trust["Condition"]["ForAnyValue:StringLike"]["cognito-identity.amazonaws.com:amr"] == "authenticated"
     policy = iam.get_role_policy(RoleName="wildrydes-web-identity", PolicyName="wildrydes-web-identity")
+    assert policy["PolicyDocument"]["Version"] == "2012-10-17"  # without it IAM reads ${...} literally
     (statement,) = policy["PolicyDocument"]["Statement"]
     assert statement["Action"] == "execute-api:Invoke"
-    assert sorted(statement["Resource"]) == sorted(
-        f"arn:aws:execute-api:{REGION}:123456789012:{built_api['api_id']}/prod/{m}/ticket" for m in ("GET", "POST"))
+    stage = f"arn:aws:execute-api:{REGION}:123456789012:{built_api['api_id']}/prod"
+    owner = stage + "/%s/owners/${aws:PrincipalTag/owner}"
+    assert sorted(statement["Resource"]) == sorted([
+        f"{owner % 'GET'}/tickets", f"{owner % 'POST'}/tickets", f"{owner % 'POST'}/claims"])
+    tags = ci.get_principal_tag_attribute_map(IdentityPoolId=result["identity_pool_id"],
+                                              IdentityProviderName="graph.facebook.com")
+    assert tags["PrincipalTags"] == {"owner": "sub"} and tags["UseDefaults"] is False
 
     s3 = boto3.client("s3", REGION)
     bucket = result["bucket"]
@@ -59,6 +67,9 @@ def test_build_ui_creates_pool_role_bucket_distribution_and_site(make_context, b
     assert config_js["ContentType"].startswith(("application/javascript", "text/javascript"))
     text = config_js["Body"].read().decode()
     assert built_api["api_url"] in text and result["identity_pool_id"] in text
+    page_config = json.loads(text.split("window.WILDRYDES_CONFIG = ", 1)[1].rstrip().rstrip(";"))
+    assert page_config["regions"] == [REGION] and page_config["identityPools"] == {REGION: result["identity_pool_id"]}
+    assert page_config["apiUrls"] == {REGION: built_api["api_url"]} and "facebookStandIn" not in page_config
     assert s3.head_object(Bucket=bucket, Key="index.html")["ContentType"].startswith("text/html")
 
     cf = boto3.client("cloudfront")
@@ -89,12 +100,12 @@ def test_build_ui_narrows_the_apis_cors_to_the_site_at_once(make_context, built_
         "ALLOWED_ORIGIN"] == "*"
     site = build_ui.run(make_context(module="build-ui"))["site_url"]
     origin = site.rstrip("/")
-    for name in ("wildrydes-health", "wildrydes-list-tickets", "wildrydes-create-ticket"):
+    for name in ("wildrydes-health", "wildrydes-list-tickets", "wildrydes-create-ticket", "wildrydes-claim-tickets"):
         assert lam.get_function_configuration(FunctionName=name)["Environment"]["Variables"][
             "ALLOWED_ORIGIN"] == origin
     api = boto3.client("apigateway", REGION)
     resources = api.get_resources(restApiId=built_api["api_id"], embed=["methods"])["items"]
-    ticket = next(r for r in resources if r["path"] == "/ticket")
+    ticket = next(r for r in resources if r["path"] == "/owners/{owner}/tickets")
     options = api.get_integration_response(restApiId=built_api["api_id"], resourceId=ticket["id"],
                                            httpMethod="OPTIONS", statusCode="200")
     assert options["responseParameters"]["method.response.header.Access-Control-Allow-Origin"] == f"'{origin}'"
@@ -144,7 +155,8 @@ def test_dry_run_plans_every_ui_resource_as_create(make_context, built_api):
     build_ui.run(ctx)
     assert ctx.aws.calls.mutating == 0
     assert {a.verb for a in ctx.actions} == {"create"}
-    assert [a.kind for a in ctx.actions] == ["cognito-identity-pool", "iam-role", "cognito-pool-roles", "s3-bucket",
+    assert [a.kind for a in ctx.actions] == ["cognito-identity-pool", "iam-role", "cognito-principal-tags",
+                                             "cognito-pool-roles", "s3-bucket",
                                              "cloudfront-oac", "cloudfront-response-headers-policy",
                                              "cloudfront-distribution", "s3-bucket-policy", "site-files"]
 

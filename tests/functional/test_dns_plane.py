@@ -32,6 +32,7 @@ from wildrydes_mr.local.dns import DnsPlane  # noqa: E402
 from wildrydes_mr.local.dns.health import Checker  # noqa: E402
 from wildrydes_mr.local.dns.records import Record, Snapshot  # noqa: E402
 from wildrydes_mr.local.gateway import GatewayRequest, LocalGateway  # noqa: E402
+from wildrydes_mr.local.outage import Outage  # noqa: E402
 from wildrydes_mr.local.sigv4_verify import sign_request  # noqa: E402
 
 PRIMARY, SECONDARY = "eu-west-1", "ap-southeast-1"
@@ -142,6 +143,7 @@ class World:
         self.zone_id = zone_id
         self.checks = checks  # region -> health check id
         self.http = requests.Session()
+        self.outage: Outage | None = None  # the gateways' local outage (outage.py)
 
     def get(self, url: str, **kwargs: Any) -> requests.Response:
         return self.http.get(url, timeout=30, **kwargs)
@@ -201,7 +203,9 @@ def world(moto_endpoint: str, tmp_path_factory: pytest.TempPathFactory):
     iam.put_user_policy(UserName=OPERATOR, PolicyName="invoke", PolicyDocument=json.dumps({
         "Version": "2012-10-17", "Statement": [{"Effect": "Allow", "Action": "execute-api:Invoke", "Resource": [
             f"arn:aws:execute-api:{r}:{ACCOUNT}:{built[r]['api_id']}/prod/GET/*" for r in REGIONS]}]}))
-    gateways = {r: LocalGateway(r, endpoint, CredentialStore([ADMIN]), src_dir, ADMIN) for r in REGIONS}
+    outage = Outage(REGIONS)
+    gateways = {r: LocalGateway(r, endpoint, CredentialStore([ADMIN]), src_dir, ADMIN, outage=outage)
+                for r in REGIONS}
     for gateway in gateways.values():
         gateway.start()
     plane = DnsPlane(endpoint, gateways, ADMIN.access_key_id, ADMIN.secret_access_key, time_scale=TIME_SCALE)
@@ -211,7 +215,9 @@ def world(moto_endpoint: str, tmp_path_factory: pytest.TempPathFactory):
         assert _wait_for(lambda: all(c["probes"] >= 1 and c["last_probe"].get("ok")
                                      for c in plane.status()["health_checks"].values())
                          and len(plane.status()["health_checks"]) == 2, timeout=15)
-        yield World(endpoint, gateways, plane, built, zone_id, checks)
+        world = World(endpoint, gateways, plane, built, zone_id, checks)
+        world.outage = outage
+        yield world
     finally:
         plane.stop()
         for gateway in gateways.values():
@@ -432,6 +438,31 @@ def test_failover_after_detection_and_client_ttl_then_failback(world):
     assert health_event["health_check_id"] == world.checks[PRIMARY]
     assert health_event["fqdn"] == f"{PRIMARY}.{DOMAIN}" and "503" in health_event["reason"]
     assert plane.status()["health"] == {PRIMARY: "healthy", SECONDARY: "healthy"}
+
+
+def test_a_local_outage_fails_the_regions_health_check_by_itself_and_routes_to_the_secondary(world):
+    plane, outage = world.plane, world.outage
+    failover = plane.status()["failover_url"] + "health"
+    regional = plane.status()["regional_urls"]
+    detection_s = PROBE_EVERY * THRESHOLD
+    slack = 3.0
+    assert plane.status()["health"] == {PRIMARY: "healthy", SECONDARY: "healthy"}
+    outage.begin(PRIMARY)
+    try:
+        # Every custom domain of the region is down with its gateway; the other region's serves.
+        down = world.get(regional[PRIMARY] + "health")
+        assert down.status_code == 503
+        assert down.json() == {"message": f"Service Unavailable (local outage of {PRIMARY})"}
+        assert world.get(regional[SECONDARY] + "health").json()["region"] == SECONDARY
+        # Nothing but the probes' own answers marks the primary unhealthy; then the name moves.
+        assert _wait_for(lambda: plane.status()["health"][PRIMARY] == "unhealthy", timeout=detection_s + slack)
+        last = plane.status()["health_checks"][world.checks[PRIMARY]]["last_probe"]
+        assert "503" in last["reason"]
+        assert _wait_for(lambda: world.region_of(failover) == (200, SECONDARY), timeout=CLIENT_TTL + slack)
+    finally:
+        outage.end()
+    assert _wait_for(lambda: plane.status()["health"][PRIMARY] == "healthy", timeout=detection_s + slack)
+    assert _wait_for(lambda: world.region_of(failover) == (200, PRIMARY), timeout=CLIENT_TTL + slack)
 
 
 def test_new_checks_are_picked_up_and_deleted_ones_dropped_without_errors(world, caplog):

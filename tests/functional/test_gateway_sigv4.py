@@ -215,6 +215,16 @@ def test_removed_credential_is_rejected(store):
     assert rejected(received, store).error_type == "UnrecognizedClientException"
 
 
+def test_a_credential_forgotten_because_it_expired_is_still_told_it_expired(store):
+    """The Cognito stand-in prunes expired credentials; a request signed with one is refused as expired (as an
+    STS token carries its own expiry on AWS), not as unknown."""
+    received = botocore_signed("GET", f"{BASE}/ticket", cred=USER)
+    store.remove(USER.access_key_id, expired=True)
+    err = rejected(received, store)
+    assert (err.message, err.error_type) == ("The security token included in the request is expired",
+                                             "ExpiredTokenException")
+
+
 def test_expired_signature_is_rejected(store):
     received = botocore_signed("GET", f"{BASE}/ticket")
     err = rejected(received, store, now=dt.datetime.now(dt.UTC) + dt.timedelta(minutes=6))

@@ -31,10 +31,10 @@ IAM_PROPAGATION_SECONDS = 30
 THEIRS = {"Key": "wildrydes:deployment", "Value": "wildrydes2"}
 
 # State-file kinds that are parts of another resource, not resources of their own: the site's objects go with
-# the bucket (delete_bucket empties it), and the identity pool's role mapping goes with the pool (its deleter
-# does nothing), as does the table's point-in-time recovery with its table. The inventory does not list the
-# objects or the setting; it lists the mapping only where GetIdentityPoolRoles exists, which moto lacks.
-SUB_PARTS = {"site-files", "cognito-pool-roles", "dynamodb-pitr"}
+# the bucket (delete_bucket empties it), the identity pool's principal-tag map goes with the pool (its deleter
+# does nothing), as does the table's point-in-time recovery with its table. The inventory does not list them.
+# It does list a pool's role mapping (GetIdentityPoolRoles, which moto lacks and the behaviour layer answers).
+SUB_PARTS = {"site-files", "cognito-principal-tags", "dynamodb-pitr"}
 # What a deleter needs besides kind, region and name, per kind (read from the delete functions).
 DELETER_IDS = {"rest-api": ["id"], "cognito-identity-pool": ["id"], "cloudfront-distribution": ["id"],
                "cloudfront-response-headers-policy": ["id"],
@@ -202,10 +202,11 @@ def test_finds_what_the_state_file_records_and_nothing_after_cleanup(deployed, m
 
     recorded = keys(ctx.state.resources.values())
     assert keys(found) == {k for k in recorded if k[0] not in SUB_PARTS}
-    pool_id = next(r["id"] for r in ctx.state.resources.values() if r["kind"] == "cognito-identity-pool")
-    bucket = build_ui.bucket_name(ctx, PRIMARY)
-    assert recorded - keys(found) == {("site-files", PRIMARY, bucket), ("cognito-pool-roles", PRIMARY, pool_id),
-                                      ("dynamodb-pitr", PRIMARY, "SXRTickets")}
+    pools = {r["region"]: r["id"] for r in ctx.state.resources.values() if r["kind"] == "cognito-identity-pool"}
+    assert set(pools) == {PRIMARY, SECONDARY}
+    assert recorded - keys(found) == {("dynamodb-pitr", PRIMARY, "SXRTickets")} | {
+        ("site-files", region, build_ui.bucket_name(ctx, region)) for region in pools} | {
+        ("cognito-principal-tags", region, pool_id) for region, pool_id in pools.items()}
     assert len(found) == len(keys(found))  # no duplicates
     assert_none_unrelated(found)
 
@@ -222,7 +223,8 @@ def test_finds_what_the_state_file_records_and_nothing_after_cleanup(deployed, m
     by_name = {r["kind"] for r in found if r["found_by"] == "name"}
     # A global-table replica is listed by the table it replicates (AWS copies no tags to replicas).
     assert by_name == {"route53-record", "apigw-base-path", "lambda-permission", "cloudfront-oac",
-                       "s3-bucket-policy", "dynamodb-replica", "cloudfront-response-headers-policy"}
+                       "s3-bucket-policy", "dynamodb-replica", "cloudfront-response-headers-policy",
+                       "cognito-pool-roles"}
     assert {r["found_by"] for r in found} == {"tag", "name"}
 
     # Dependents first: the list is sorted by DELETE_ORDER.
@@ -247,9 +249,9 @@ def test_unknown_resources_are_found_and_a_sweep_deletes_everything_in_order(dep
     make_table(SECONDARY, "wildrydes-stray", [OURS])
     make_function(PRIMARY, "wildrydes-extra", {OURS["Key"]: OURS["Value"]})
     ctx = make_context(module="cleanup", cfg=cfg)
-    untagged_bucket = build_ui.bucket_name(ctx, SECONDARY)
-    boto3.client("s3", SECONDARY).create_bucket(
-        Bucket=untagged_bucket, CreateBucketConfiguration={"LocationConstraint": SECONDARY})
+    # (Both deployed regions have their site buckets: the stray one is in the third region scanned.)
+    untagged_bucket = build_ui.bucket_name(ctx, THIRD)
+    boto3.client("s3", THIRD).create_bucket(Bucket=untagged_bucket)
     elsewhere = context_for(make_context, cfg, tmp_path / "elsewhere.json", module="replicate")
     zone_id = route53.HostedZone("stray.example.com", create_when_missing=True).create(elsewhere)["id"]
 
@@ -259,11 +261,11 @@ def test_unknown_resources_are_found_and_a_sweep_deletes_everything_in_order(dep
     assert {k: r["found_by"] for k, r in unknown.items()} == {
         ("dynamodb-table", SECONDARY, "wildrydes-stray"): "tag",
         ("lambda-function", PRIMARY, "wildrydes-extra"): "tag",
-        ("s3-bucket", SECONDARY, untagged_bucket): "name",
+        ("s3-bucket", THIRD, untagged_bucket): "name",
         ("route53-zone", "global", "stray.example.com"): "tag"}
     assert unknown[("route53-zone", "global", "stray.example.com")]["created"] is True
     assert unknown[("route53-zone", "global", "stray.example.com")]["id"] == zone_id
-    assert_none_unrelated(found)
+    assert_none_unrelated([r for r in found if r["name"] != untagged_bucket])
 
     # The sweep: no state needed, only the inventory's records in its order.
     deleted, failures = teardown(ctx, found, DELETERS)
@@ -295,7 +297,8 @@ def test_a_second_deployment_in_the_same_account_is_never_listed(make_context, t
     assert keys(theirs) == {k for k in keys(other_ctx.state.resources.values()) if k[0] not in SUB_PARTS}
     assert not keys(ours) & keys(theirs)
     assert not [r for r in ours if "other" in r["name"].lower()]
-    assert all("other" in r["name"].lower() for r in theirs), keys(theirs)
+    # (A pool's role mapping is named by the pool's id.)
+    assert all("other" in r["name"].lower() for r in theirs if r["kind"] != "cognito-pool-roles"), keys(theirs)
 
     # A deployment whose name is a prefix of ours ("wild" vs "wildrydes-...") owns nothing here.
     wild = dataclasses.replace(cfg, deployment="wild")

@@ -4,6 +4,7 @@ health checks and failover records; a re-run changes nothing; a config that cann
 from __future__ import annotations
 
 import dataclasses
+import json
 
 import boto3
 import pytest
@@ -45,7 +46,7 @@ def test_replicate_builds_second_region_and_failover_dns(deployed):
 
     # The API layer exists in the secondary region too (functions, API), built by the same code path.
     names = {f["FunctionName"] for f in boto3.client("lambda", SECONDARY).list_functions()["Functions"]}
-    assert names == {"wildrydes-list-tickets", "wildrydes-create-ticket", "wildrydes-health"}
+    assert names == {"wildrydes-list-tickets", "wildrydes-create-ticket", "wildrydes-claim-tickets", "wildrydes-health"}
     assert len(boto3.client("apigateway", SECONDARY).get_rest_apis()["items"]) == 1
     # The AWS path (the endpoint is AWS's): UpdateTable(ReplicaUpdates), answered by the behaviour layer's
     # global tables, which moto lacks; the replica is ACTIVE and has point-in-time recovery of its own.
@@ -107,9 +108,41 @@ def test_site_and_identity_follow(deployed):
                                        PolicyName="wildrydes-web-identity")["PolicyDocument"]["Statement"]
     regions = {arn.split(":")[3] for arn in statement["Resource"]}
     assert regions == {PRIMARY, SECONDARY}
-    bucket = next(b["Name"] for b in boto3.client("s3").list_buckets()["Buckets"] if "-site-" in b["Name"])
-    config_js = boto3.client("s3", PRIMARY).get_object(Bucket=bucket, Key="config.js")["Body"].read().decode()
-    assert f'"apiUrl": "https://api.{DOMAIN}/"' in config_js
+    # Sign-in and the site in both regions: a pool each (one role trusting both), a bucket each with the same
+    # files, and CloudFront failing over from the primary's bucket to the secondary's.
+    pools = {region: boto3.client("cognito-identity", region).list_identity_pools(MaxResults=10)["IdentityPools"]
+             for region in (PRIMARY, SECONDARY)}
+    pool_ids = {region: pool["IdentityPoolId"] for region, (pool,) in pools.items()}
+    trust = iam.get_role(RoleName="wildrydes-web-identity")["Role"]["AssumeRolePolicyDocument"]["Statement"][0]
+    assert sorted(trust["Condition"]["StringEquals"]["cognito-identity.amazonaws.com:aud"]) == sorted(
+        pool_ids.values())
+    buckets = sorted(b["Name"] for b in boto3.client("s3").list_buckets()["Buckets"] if "-site-" in b["Name"])
+    assert [b.rsplit("-", 3)[-3:] for b in buckets] == [["ap", "southeast", "1"], ["eu", "west", "1"]]
+    contents = {}
+    for name in buckets:
+        region = SECONDARY if name.endswith(SECONDARY) else PRIMARY
+        s3 = boto3.client("s3", region)
+        contents[region] = s3.get_object(Bucket=name, Key="config.js")["Body"].read()
+        (statement_,) = json.loads(s3.get_bucket_policy(Bucket=name)["Policy"])["Statement"]
+        assert statement_["Principal"] == {"Service": "cloudfront.amazonaws.com"}
+    assert contents[PRIMARY] == contents[SECONDARY]
+    config_js = contents[PRIMARY].decode()
+    page = json.loads(config_js.split("window.WILDRYDES_CONFIG = ", 1)[1].rstrip().rstrip(";"))
+    assert page["regions"] == [PRIMARY, SECONDARY] and page["identityPools"] == pool_ids
+    assert set(page["apiUrls"]) == {PRIMARY, SECONDARY} and page["apiUrl"] == f"https://api.{DOMAIN}/"
+    cloudfront = boto3.client("cloudfront")
+    (item,) = cloudfront.list_distributions()["DistributionList"]["Items"]
+    distribution = cloudfront.get_distribution_config(Id=item["Id"])["DistributionConfig"]
+    (group,) = distribution["OriginGroups"]["Items"]
+    assert distribution["DefaultCacheBehavior"]["TargetOriginId"] == group["Id"]
+    assert sorted(group["FailoverCriteria"]["StatusCodes"]["Items"]) == [403, 404, 500, 502, 503, 504]
+    origins = {o["Id"]: o for o in distribution["Origins"]["Items"]}
+    assert [origins[m["OriginId"]]["DomainName"].split(".s3.")[0] for m in group["Members"]["Items"]] == \
+        sorted(buckets, key=lambda b: not b.endswith(PRIMARY))
+    assert all(o["OriginAccessControlId"] for o in origins.values())
+    for statement_arn in (json.loads(boto3.client("s3", PRIMARY).get_bucket_policy(Bucket=b)["Policy"])[
+            "Statement"][0]["Condition"]["StringEquals"]["AWS:SourceArn"] for b in buckets):
+        assert statement_arn == item["ARN"]
     # CORS allows the site's origin (CloudFront) rather than any.
     env = boto3.client("lambda", SECONDARY).get_function_configuration(FunctionName="wildrydes-health")[
         "Environment"]["Variables"]

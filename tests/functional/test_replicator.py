@@ -13,6 +13,7 @@ import os
 import threading
 import time
 import uuid
+from collections import Counter
 from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import UTC, datetime
@@ -26,6 +27,7 @@ import boto3  # noqa: E402
 import pytest  # noqa: E402
 
 from wildrydes_mr.local import replicator as replicator_module  # noqa: E402
+from wildrydes_mr.local.outage import Outage  # noqa: E402
 from wildrydes_mr.local.replicator import Replicator  # noqa: E402
 
 PRIMARY, SECONDARY = "eu-west-1", "ap-southeast-1"
@@ -133,8 +135,8 @@ def pair(cloud: Cloud) -> str:
 def private_replicators(moto_endpoint: str):
     made: list[Replicator] = []
 
-    def make() -> Replicator:
-        made.append(Replicator(moto_endpoint, list(OTHER), "testing", "testing", poll_interval=0.1))
+    def make(**options: Any) -> Replicator:
+        made.append(Replicator(moto_endpoint, list(OTHER), "testing", "testing", poll_interval=0.1, **options))
         return made[-1]
     yield make
     for replicator in made:
@@ -322,6 +324,47 @@ def test_items_older_than_the_stream_are_copied_to_a_new_replica(cloud: Cloud, p
     replicator.start()
     cloud.create(name, west)  # the tool adds the replica; DynamoDB copies existing items into it
     eventually(lambda: set(cloud.items(west, name)) == {"legacy", "recent"}, timeout=3)
+
+
+def test_an_outage_pauses_the_regions_side_and_replication_catches_up_once_it_ends(cloud: Cloud,
+                                                                                    private_replicators):
+    east, west = OTHER
+    outage = Outage(OTHER)
+    name = table_name()
+    cloud.create(name, east, west)
+    replicator = private_replicators(unavailable=outage.is_out)
+    replicator.start()
+    cloud.put(east, name, "before", text="v1")
+    cloud.put(east, name, "doomed", text="deleted during the outage")
+    eventually(lambda: cloud.get(west, name, "before") and cloud.get(west, name, "doomed"))
+
+    outage.begin(west)
+    assert replicator.status()["paused"] == [west]
+    cloud.put(east, name, "during-east", text="made in east")
+    cloud.put(east, name, "before", text="v2")
+    cloud.ddb(east).delete_item(TableName=name, Key={"id": {"S": "doomed"}})
+    cloud.put(west, name, "during-west", text="made in west")  # reached west, not yet replicated
+    time.sleep(1.0)  # ten polls: nothing crosses to or from the region that is out
+    assert cloud.get(west, name, "during-east") is None and cloud.get(west, name, "doomed") is not None
+    assert cloud.get(west, name, "before")["text"] == {"S": "v1"}
+    assert cloud.get(east, name, "during-west") is None
+
+    outage.end()
+    expected = {"before": "v2", "during-east": "made in east", "during-west": "made in west"}
+
+    def converged() -> bool:
+        return all({key: item["text"]["S"] for key, item in cloud.items(region, name).items()} == expected
+                   for region in (east, west))
+
+    eventually(converged, timeout=3)
+    time.sleep(0.5)  # no echo comes back as a write of its own
+    assert converged() and replicator.status()["paused"] == []
+    # No write lost, none made twice: each region's stream holds each write once.
+    writes = {region: Counter(record["dynamodb"]["Keys"]["id"]["S"] for record in cloud.stream_records(
+        region, name)) for region in (east, west)}
+    assert writes[west] == {"before": 2, "doomed": 2, "during-east": 1, "during-west": 1}
+    assert writes[east] == {"before": 2, "doomed": 2, "during-east": 1, "during-west": 1}
+    assert replicator.status()["tables"][name]["replicated"] == 2 + 4  # before the outage, then caught up
 
 
 def test_same_instant_writes_go_to_the_region_that_sorts_last():

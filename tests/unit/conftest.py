@@ -3,9 +3,9 @@
 Handler fixtures (used by test_handlers_*.py):
 - `handler_env`: fake AWS credentials, region eu-west-1, TABLE_NAME, and no endpoint/override variables.
 - `mocked_aws`: `handler_env` inside moto's in-process `mock_aws`, with the handlers' boto3 cache reset.
-- `tickets_table`: `mocked_aws` plus the tickets table (key id, GSI byCreatedOn on kind/createdOn).
+- `tickets_table`: `mocked_aws` plus the tickets table (key id, GSI owner-createdOn on owner/createdOn).
 - `make_tickets_table`: the function that creates that table, for other regions or names.
-- `api_event`: a factory of API Gateway REST (v1) proxy events.
+- `api_event`: a factory of API Gateway REST (v1) proxy events (`owner=` fills pathParameters).
 """
 
 from __future__ import annotations
@@ -23,7 +23,7 @@ if str(ROOT) not in sys.path:  # lets plain `pytest` (not only `python -m pytest
 
 TEST_REGION = "eu-west-1"
 TEST_TABLE = "wildrydes-tickets-test"
-TEST_INDEX = "byCreatedOn"
+TEST_INDEX = "owner-createdOn"
 TEST_IDENTITY = "eu-west-1:0f6a1c2e-1111-4222-8333-944455556666"
 TEST_REQUEST_ID = "c6af9ac6-7b61-11e6-9a41-93e8deadbeef"
 
@@ -38,7 +38,7 @@ _OVERRIDES = (
 
 
 def create_tickets_table(region: str = TEST_REGION, name: str = TEST_TABLE, index: str = TEST_INDEX) -> Any:
-    """The tickets table as the handlers expect it: key id (S), GSI `index` on kind (S) / createdOn (S)."""
+    """The tickets table as the handlers expect it: key id (S), GSI `index` on owner (S) / createdOn (S)."""
     import boto3
 
     table = boto3.resource("dynamodb", region_name=region).create_table(
@@ -46,7 +46,7 @@ def create_tickets_table(region: str = TEST_REGION, name: str = TEST_TABLE, inde
         BillingMode="PAY_PER_REQUEST",
         AttributeDefinitions=[
             {"AttributeName": "id", "AttributeType": "S"},
-            {"AttributeName": "kind", "AttributeType": "S"},
+            {"AttributeName": "owner", "AttributeType": "S"},
             {"AttributeName": "createdOn", "AttributeType": "S"},
         ],
         KeySchema=[{"AttributeName": "id", "KeyType": "HASH"}],
@@ -54,7 +54,7 @@ def create_tickets_table(region: str = TEST_REGION, name: str = TEST_TABLE, inde
             {
                 "IndexName": index,
                 "KeySchema": [
-                    {"AttributeName": "kind", "KeyType": "HASH"},
+                    {"AttributeName": "owner", "KeyType": "HASH"},
                     {"AttributeName": "createdOn", "KeyType": "RANGE"},
                 ],
                 "Projection": {"ProjectionType": "ALL"},
@@ -116,7 +116,7 @@ def make_tickets_table(mocked_aws: dict[str, str]):
 
 @pytest.fixture
 def api_event():
-    """Factory: `api_event(method, path, body=, query=, identity=, base64=)` -> a v1 proxy event."""
+    """Factory: `api_event(method, path, body=, query=, identity=, base64=, owner=)` -> a v1 proxy event."""
 
     def make(
         method: str = "GET",
@@ -127,6 +127,7 @@ def api_event():
         identity: str | None = TEST_IDENTITY,
         base64: bool = False,
         request_id: str | None = TEST_REQUEST_ID,
+        owner: str | None = None,
     ) -> dict[str, Any]:
         if body is not None and not isinstance(body, str):
             body = json.dumps(body)
@@ -146,7 +147,7 @@ def api_event():
             "multiValueHeaders": {},
             "queryStringParameters": query,
             "multiValueQueryStringParameters": {k: [v] for k, v in query.items()} if query else None,
-            "pathParameters": None,
+            "pathParameters": {"owner": owner} if owner is not None else None,
             "stageVariables": None,
             "requestContext": request_context,
             "body": body,

@@ -285,3 +285,71 @@ def test_cloudfront_distribution_deploys_for_minutes(layer):
     assert cloudfront.get_distribution(Id=distribution["Id"])["Distribution"]["Status"] == "InProgress"
     fidelity.sleep(240)
     assert cloudfront.get_distribution(Id=distribution["Id"])["Distribution"]["Status"] == "Deployed"
+
+
+def site_config(target: str, groups: list[dict] | None = None, methods=("GET", "HEAD")) -> dict:
+    origins = [{"Id": origin, "DomainName": f"{origin}.s3.eu-west-1.amazonaws.com", "OriginAccessControlId": "OAC1",
+                "S3OriginConfig": {"OriginAccessIdentity": ""}} for origin in ("primary", "secondary")]
+    return {"CallerReference": "d", "Comment": "", "Enabled": True, "Origins": {"Quantity": 2, "Items": origins},
+            "OriginGroups": {"Quantity": len(groups or []), **({"Items": groups} if groups else {})},
+            "DefaultCacheBehavior": {"TargetOriginId": target, "ViewerProtocolPolicy": "redirect-to-https",
+                                     "CachePolicyId": "658327ea-f89d-4fab-a63d-7e88639e58f6",
+                                     "AllowedMethods": {"Quantity": len(methods), "Items": list(methods)}}}
+
+
+def group(codes=(403, 404, 500, 502, 503, 504), members=("primary", "secondary")) -> dict:
+    return {"Id": "both", "FailoverCriteria": {"StatusCodes": {"Quantity": len(codes), "Items": list(codes)}},
+            "Members": {"Quantity": len(members), "Items": [{"OriginId": m} for m in members]}}
+
+
+def test_cloudfront_keeps_an_origin_group_target_and_the_access_control_moto_drops(layer):
+    cloudfront = boto3.client("cloudfront")
+    created = cloudfront.create_distribution(DistributionConfig=site_config("both", [group()]))["Distribution"]
+    assert fired(layer, "cloudfront-distribution-configs") == 1
+    config = cloudfront.get_distribution_config(Id=created["Id"])["DistributionConfig"]
+    assert config["DefaultCacheBehavior"]["TargetOriginId"] == "both"
+    assert [o["OriginAccessControlId"] for o in config["Origins"]["Items"]] == ["OAC1", "OAC1"]
+    # The other rules still see moto's answer: the distribution deploys for minutes.
+    assert cloudfront.get_distribution(Id=created["Id"])["Distribution"]["Status"] == "InProgress"
+    layer._local.bypass = True  # what moto itself stored: the group's first member as the target
+    try:
+        raw = boto3.client("cloudfront").get_distribution_config(Id=created["Id"])["DistributionConfig"]
+    finally:
+        layer._local.bypass = False
+    assert raw["DefaultCacheBehavior"]["TargetOriginId"] == "primary"
+
+
+@pytest.mark.parametrize(("config", "error"), [
+    (site_config("both", [group(members=("primary", "primary"))]), "InvalidArgument"),
+    (site_config("both", [group(members=("primary", "nowhere"))]), "NoSuchOrigin"),
+    (site_config("both", [group(codes=(429,))]), "InvalidArgument"),
+    (site_config("both", [group()], methods=("GET", "HEAD", "OPTIONS", "PUT", "PATCH", "POST", "DELETE")),
+     "InvalidArgument"),
+    (site_config("nothing", [group()]), "NoSuchOrigin"),
+], ids=["one-origin-twice", "unknown-member", "bad-status-code", "writes-through-a-group", "unknown-target"])
+def test_cloudfront_refuses_origin_groups_as_cloudfront_does(layer, config, error):
+    with pytest.raises(ClientError) as refused:
+        boto3.client("cloudfront").create_distribution(DistributionConfig=config)
+    assert code(refused) == error
+
+
+def test_cognito_pool_mappings_are_held_for_pools_that_exist(layer):
+    ci = boto3.client("cognito-identity", REGION)
+    pool = ci.create_identity_pool(IdentityPoolName="p", AllowUnauthenticatedIdentities=False)["IdentityPoolId"]
+    role = "arn:aws:iam::123456789012:role/web"
+    ci.set_identity_pool_roles(IdentityPoolId=pool, Roles={"authenticated": role})
+    assert ci.get_identity_pool_roles(IdentityPoolId=pool)["Roles"] == {"authenticated": role}
+    request = {"IdentityPoolId": pool, "IdentityProviderName": "graph.facebook.com"}
+    with pytest.raises(ClientError) as unset:
+        ci.get_principal_tag_attribute_map(**request)
+    assert code(unset) == "ResourceNotFoundException"
+    ci.set_principal_tag_attribute_map(**request, UseDefaults=True)
+    assert ci.get_principal_tag_attribute_map(**request)["PrincipalTags"] == {"username": "sub", "client": "aud"}
+    ci.set_principal_tag_attribute_map(**request, UseDefaults=False, PrincipalTags={"owner": "sub"})
+    assert ci.get_principal_tag_attribute_map(**request)["PrincipalTags"] == {"owner": "sub"}
+    missing = "eu-west-1:00000000-0000-0000-0000-000000000000"
+    with pytest.raises(ClientError) as gone:
+        ci.set_identity_pool_roles(IdentityPoolId=missing, Roles={"authenticated": role})
+    assert code(gone) == "ResourceNotFoundException"
+    ci.delete_identity_pool(IdentityPoolId=pool)  # its mappings go with it
+    assert fired(layer, "cognito-pool-mappings") >= 6

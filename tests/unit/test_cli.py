@@ -101,5 +101,5 @@ def test_dry_run_json_lists_creates_and_changes_nothing(monkeypatch, tmp_path, c
     assert code == 0
     result = json.loads(capsys.readouterr().out)
     assert result["dry_run"] is True
-    assert len(result["actions"]) == 15 and {a["action"] for a in result["actions"]} == {"create"}
+    assert len(result["actions"]) == 19 and {a["action"] for a in result["actions"]} == {"create"}
     assert not (tmp_path / ".wildrydes" / "wildrydes.json").exists()

@@ -1,5 +1,6 @@
-"""POST /ticket (lambda_src.create_ticket): valid tickets are stored once; every bad request is a 400 that
-names the field and writes nothing; unsigned calls are 403; failures are 500 with the request id."""
+"""POST /owners/{owner}/tickets (lambda_src.create_ticket), the body: valid tickets are stored once; every bad
+request is a 400 that names the field and writes nothing; unsigned calls are 403; failures are 500 with the request
+id. The owner, the client's id and the idempotent create: test_handlers_create_owner.py."""
 
 from __future__ import annotations
 
@@ -10,7 +11,7 @@ import uuid
 
 import pytest
 
-from lambda_src import common, create_ticket
+from lambda_src import common, create_ticket, json_body
 
 CREATED_ON = re.compile(r"\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}\.\d{3}Z")
 CORS = {
@@ -44,18 +45,27 @@ def all_items(table):
     return table.scan(ConsistentRead=True)["Items"]
 
 
+OWNER = "112177216992379"
+PATH = f"/owners/{OWNER}/tickets"
+
+
 def post(api_event, body, **kwargs):
-    return create_ticket.handler(api_event("POST", "/ticket", body=body, **kwargs), None)
+    return create_ticket.handler(api_event("POST", PATH, body=body, owner=OWNER, **kwargs), None)
 
 
 def test_valid_ticket_is_created_and_stored_with_every_field(tickets_table, api_event):
-    event = api_event("POST", "/ticket", body=valid_body(description="  Saddle is loose on unicorn 42.  "))
+    event = api_event(
+        "POST", PATH, body=valid_body(description="  Saddle is loose on unicorn 42.  "), owner=OWNER
+    )
     response = create_ticket.handler(event, None)
 
     assert response["statusCode"] == 201
     ticket = json.loads(response["body"])
-    assert set(ticket) == {"id", "description", "assigned", "priority", "status", "createdBy", "createdOn"}
+    assert set(ticket) == {
+        "id", "owner", "description", "assigned", "priority", "status", "createdBy", "createdOn"
+    }
     assert uuid.UUID(ticket["id"]).version == 4
+    assert ticket["owner"] == OWNER
     assert ticket["description"] == "Saddle is loose on unicorn 42."
     assert ticket["assigned"] == "Ops team"
     assert ticket["priority"] == "high"
@@ -64,7 +74,7 @@ def test_valid_ticket_is_created_and_stored_with_every_field(tickets_table, api_
     assert CREATED_ON.fullmatch(ticket["createdOn"])
 
     items = all_items(tickets_table)
-    assert items == [{**ticket, "kind": "ticket"}]
+    assert items == [ticket]
 
 
 def test_each_create_gets_its_own_id(tickets_table, api_event):
@@ -135,8 +145,9 @@ BAD_REQUESTS = [
     pytest.param(valid_body(priority=["high"]), "priority", id="priority-list"),
     pytest.param(valid_body(status="pending"), "status", id="status-unknown"),
     pytest.param(valid_body(status=1), "status", id="status-number"),
-    pytest.param(valid_body(id="chosen-by-client"), "id", id="unknown-field-id"),
+    pytest.param(valid_body(id="chosen-by-client"), "id", id="id-not-a-uuid"),
     pytest.param(valid_body(kind="ticket"), "kind", id="unknown-field-kind"),
+    pytest.param(valid_body(owner="492844718097981"), "owner", id="unknown-field-owner"),
     pytest.param(valid_body(createdBy="someone-else"), "createdBy", id="unknown-field-createdBy"),
     pytest.param(
         '{"description": "long enough text", "assigned": "a", "priority": "low", "status": "open",'
@@ -258,7 +269,7 @@ def test_recursion_error_while_parsing_is_400(tickets_table, api_event, monkeypa
     def exhausted(pairs):
         raise RecursionError("maximum recursion depth exceeded")
 
-    monkeypatch.setattr(create_ticket, "_no_duplicate_keys", exhausted)
+    monkeypatch.setattr(json_body, "_no_duplicate_keys", exhausted)
     response = post(api_event, valid_body())
 
     assert response["statusCode"] == 400
@@ -281,7 +292,7 @@ def test_recursion_error_outside_parsing_is_still_a_500(tickets_table, api_event
 def test_iam_principal_without_cognito_identity_is_the_creator(tickets_table, api_event):
     # API Gateway fills cognitoIdentityId only for Cognito-issued credentials; an IAM user or role (the
     # operator's canary) gets userArn and caller instead.
-    event = api_event("POST", "/ticket", body=valid_body(), identity=None)
+    event = api_event("POST", PATH, body=valid_body(), identity=None, owner=OWNER)
     operator = "arn:aws:iam::123456789012:user/wildrydes-operator"
     event["requestContext"]["identity"].update(userArn=operator, caller="AIDAEXAMPLEOPERATOR")
     response = create_ticket.handler(event, None)
@@ -325,7 +336,9 @@ def test_existing_ticket_is_never_overwritten(tickets_table, api_event, monkeypa
 
     response = post(api_event, valid_body(status="closed"))
 
-    assert response["statusCode"] == 500
+    # The conditional put refused to overwrite; the same owner gets the stored ticket back, as for a retry.
+    assert response["statusCode"] == 200
+    assert json.loads(response["body"])["status"] == "open"
     assert [item["status"] for item in all_items(tickets_table)] == ["open"]
 
 
@@ -348,10 +361,10 @@ def test_missing_table_is_500_not_a_hang(mocked_aws, api_event):
 
 
 def test_preflight_and_wrong_method(tickets_table, api_event):
-    preflight = create_ticket.handler(api_event("OPTIONS", "/ticket"), None)
+    preflight = create_ticket.handler(api_event("OPTIONS", PATH, owner=OWNER), None)
     assert preflight["statusCode"] == 204
     assert preflight["headers"]["Access-Control-Allow-Headers"] == CORS["Access-Control-Allow-Headers"]
 
-    wrong = create_ticket.handler(api_event("PUT", "/ticket", body=valid_body()), None)
+    wrong = create_ticket.handler(api_event("PUT", PATH, body=valid_body(), owner=OWNER), None)
     assert wrong["statusCode"] == 405
     assert all_items(tickets_table) == []

@@ -1,5 +1,6 @@
-"""GET /ticket (lambda_src.list_tickets): newest first, paginated by an opaque token, by Query (never Scan);
-a bad limit, next or unknown parameter is a 400 naming it."""
+"""GET /owners/{owner}/tickets (lambda_src.list_tickets): the owner's tickets only, newest first, paginated by an
+opaque token, by Query on the owner index (never Scan); a bad owner, limit, next or unknown parameter is a 400
+naming it."""
 
 from __future__ import annotations
 
@@ -9,8 +10,12 @@ import random
 import types
 
 import pytest
+from boto3.dynamodb.conditions import Key
 
 from lambda_src import common, create_ticket, list_tickets
+
+OWNER = "112177216992379"
+OTHER_OWNER = "492844718097981"
 
 
 def token_of(value) -> str:
@@ -18,8 +23,9 @@ def token_of(value) -> str:
     return base64.urlsafe_b64encode(raw).decode().rstrip("=")
 
 
-def create_tickets(api_event, monkeypatch, created_on: list[str]) -> list[dict]:
-    """Create one ticket per timestamp through the create handler, with the clock pinned to each in turn."""
+def create_tickets(api_event, monkeypatch, created_on: list[str], owner: str = OWNER) -> list[dict]:
+    """Create one ticket per timestamp for `owner` through the create handler, with the clock pinned to each in
+    turn."""
     clock = iter(created_on)
     tickets = []
     with monkeypatch.context() as patch:
@@ -31,23 +37,25 @@ def create_tickets(api_event, monkeypatch, created_on: list[str]) -> list[dict]:
                 "priority": "low",
                 "status": "open",
             }
-            response = create_ticket.handler(api_event("POST", "/ticket", body=body), None)
+            event = api_event("POST", f"/owners/{owner}/tickets", body=body, owner=owner)
+            response = create_ticket.handler(event, None)
             assert response["statusCode"] == 201, response["body"]
             tickets.append(json.loads(response["body"]))
     return tickets
 
 
-def list_page(api_event, **query):
-    return list_tickets.handler(api_event("GET", "/ticket", query=query or None), None)
+def list_page(api_event, owner: str = OWNER, **query):
+    event = api_event("GET", f"/owners/{owner}/tickets", query=query or None, owner=owner)
+    return list_tickets.handler(event, None)
 
 
-def all_pages(api_event, limit: int) -> list[list[dict]]:
+def all_pages(api_event, limit: int, owner: str = OWNER) -> list[list[dict]]:
     pages, token = [], None
     while True:
         query = {"limit": str(limit)}
         if token is not None:
             query["next"] = token
-        response = list_page(api_event, **query)
+        response = list_page(api_event, owner, **query)
         assert response["statusCode"] == 200, response["body"]
         body = json.loads(response["body"])
         assert set(body) == {"tickets", "next"}
@@ -100,12 +108,54 @@ def test_tickets_sharing_a_timestamp_are_all_listed_once(tickets_table, api_even
     assert sorted(seen) == sorted(t["id"] for t in created)
 
 
-def test_only_tickets_are_listed(tickets_table, api_event, monkeypatch):
+def test_only_the_owners_tickets_are_listed(tickets_table, api_event, monkeypatch):
     tickets_table.put_item(Item={"id": "__health__"})
-    tickets_table.put_item(Item={"id": "other", "kind": "note", "createdOn": "2099-01-01T00:00:00.000Z"})
+    tickets_table.put_item(Item={"id": "old", "kind": "ticket", "createdOn": "2099-01-01T00:00:00.000Z"})
+    legacy = {"owner": f"legacy:{OWNER}", "createdOn": "2099-01-01T00:00:00.000Z"}
+    tickets_table.put_item(Item={"id": "legacy", **legacy})
     created = create_tickets(api_event, monkeypatch, stamps(2))
     listed = json.loads(list_page(api_event)["body"])["tickets"]
     assert {t["id"] for t in listed} == {t["id"] for t in created}
+    assert {t["owner"] for t in listed} == {OWNER}
+
+
+def test_one_owners_listing_never_shows_anothers(tickets_table, api_event, monkeypatch):
+    times = stamps(30)
+    mine = create_tickets(api_event, monkeypatch, times[0::2], owner=OWNER)  # interleaved in time
+    theirs = create_tickets(api_event, monkeypatch, times[1::2], owner=OTHER_OWNER)
+    operators = create_tickets(api_event, monkeypatch, stamps(3, day="2027-01-01"), owner="operator")
+
+    for owner, expected in ((OWNER, mine), (OTHER_OWNER, theirs), ("operator", operators)):
+        seen = [t for page in all_pages(api_event, limit=4, owner=owner) for t in page]
+        assert [t["id"] for t in seen] == [
+            t["id"] for t in sorted(expected, key=lambda t: t["createdOn"], reverse=True)
+        ]
+        assert {t["owner"] for t in seen} == {owner}
+    assert json.loads(list_page(api_event, owner="1")["body"]) == {"tickets": [], "next": None}
+
+
+def test_a_page_token_of_another_owners_listing_is_400(tickets_table, api_event, monkeypatch):
+    create_tickets(api_event, monkeypatch, stamps(3), owner=OTHER_OWNER)
+    their_next = json.loads(list_page(api_event, OTHER_OWNER, limit="1")["body"])["next"]
+    assert their_next is not None
+
+    response = list_page(api_event, OWNER, next=their_next)
+
+    assert response["statusCode"] == 400
+    assert json.loads(response["body"]) == {"message": "Query parameter 'next' is not a valid page token"}
+
+
+@pytest.mark.parametrize("owner", ["", "abc", "9" * 33, "OPERATOR", f"legacy:{OWNER}", "12 34", "*"])
+def test_bad_owner_is_400_naming_owner(tickets_table, api_event, owner):
+    response = list_page(api_event, owner)
+    assert response["statusCode"] == 400
+    assert "'owner'" in json.loads(response["body"])["message"]
+
+
+def test_missing_path_parameters_is_400_naming_owner(tickets_table, api_event):
+    response = list_tickets.handler(api_event("GET", "/owners/x/tickets"), None)
+    assert response["statusCode"] == 400
+    assert "'owner'" in json.loads(response["body"])["message"]
 
 
 def test_listing_queries_the_index_and_never_scans(tickets_table, api_event, monkeypatch):
@@ -126,7 +176,8 @@ def test_listing_queries_the_index_and_never_scans(tickets_table, api_event, mon
     monkeypatch.setattr(common, "table", lambda *a, **k: Spy(real_table(*a, **k)))
     assert list_page(api_event, limit="5")["statusCode"] == 200
     assert len(calls) == 1
-    assert calls[0]["IndexName"] == "byCreatedOn"
+    assert calls[0]["IndexName"] == "owner-createdOn"
+    assert calls[0]["KeyConditionExpression"] == Key("owner").eq(OWNER)
     assert calls[0]["ScanIndexForward"] is False
     assert calls[0]["Limit"] == 5
 
@@ -153,7 +204,7 @@ def test_limit_bounds_are_accepted(tickets_table, api_event, limit):
 
 GOOD_KEY = {
     "id": "8c1d0e4e-0000-4000-8000-000000000000",
-    "kind": "ticket",
+    "owner": OWNER,
     "createdOn": "2026-11-30T03:12:46.123Z",
 }
 
@@ -165,9 +216,11 @@ BAD_TOKENS = [
     pytest.param(token_of(b"not json"), id="not-json"),
     pytest.param(token_of(b"\xff\xfe\xfd"), id="not-utf8"),
     pytest.param(token_of([GOOD_KEY]), id="json-list"),
-    pytest.param(token_of({k: v for k, v in GOOD_KEY.items() if k != "kind"}), id="missing-key"),
+    pytest.param(token_of({k: v for k, v in GOOD_KEY.items() if k != "owner"}), id="missing-key"),
+    pytest.param(token_of({**{k: v for k, v in GOOD_KEY.items() if k != "owner"}, "kind": "ticket"}), id="old-key"),
     pytest.param(token_of({**GOOD_KEY, "extra": "x"}), id="extra-key"),
-    pytest.param(token_of({**GOOD_KEY, "kind": "note"}), id="wrong-kind"),
+    pytest.param(token_of({**GOOD_KEY, "owner": OTHER_OWNER}), id="another-owner"),
+    pytest.param(token_of({**GOOD_KEY, "owner": f"legacy:{OWNER}"}), id="legacy-owner"),
     pytest.param(token_of({**GOOD_KEY, "id": 7}), id="number-value"),
     pytest.param(token_of({**GOOD_KEY, "id": {"S": "x"}}), id="typed-value"),
     pytest.param(token_of({**GOOD_KEY, "createdOn": ""}), id="empty-value"),
@@ -206,14 +259,14 @@ def test_token_round_trip_and_alphabet():
     token = list_tickets.encode_token(GOOD_KEY)
     assert len(token) <= 1024
     assert set(token) <= set("ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-_")
-    assert list_tickets.decode_token(token) == GOOD_KEY
-    assert list_tickets.decode_token(token + "=" * (-len(token) % 4)) == GOOD_KEY
+    assert list_tickets.decode_token(token, OWNER) == GOOD_KEY
+    assert list_tickets.decode_token(token + "=" * (-len(token) % 4), OWNER) == GOOD_KEY
 
 
 def test_handmade_valid_token_starts_after_that_key(tickets_table, api_event, monkeypatch):
     created = create_tickets(api_event, monkeypatch, stamps(4))
     newest_first = sorted(created, key=lambda t: t["createdOn"], reverse=True)
-    start = {"id": newest_first[1]["id"], "kind": "ticket", "createdOn": newest_first[1]["createdOn"]}
+    start = {"id": newest_first[1]["id"], "owner": OWNER, "createdOn": newest_first[1]["createdOn"]}
     body = json.loads(list_page(api_event, next=token_of(start))["body"])
     assert [t["id"] for t in body["tickets"]] == [t["id"] for t in newest_first[2:]]
 
@@ -227,7 +280,7 @@ def test_unknown_query_parameter_is_400_naming_it(tickets_table, api_event, quer
 
 
 def test_repeated_query_parameter_is_400(tickets_table, api_event):
-    event = api_event("GET", "/ticket", query={"limit": "5"})
+    event = api_event("GET", f"/owners/{OWNER}/tickets", query={"limit": "5"}, owner=OWNER)
     event["multiValueQueryStringParameters"] = {"limit": ["5", "6"]}
     response = list_tickets.handler(event, None)
     assert response["statusCode"] == 400
@@ -250,7 +303,7 @@ def test_unexpected_exception_is_500_with_lambda_request_id(mocked_aws, api_even
         raise ValueError("boom")
 
     monkeypatch.setattr(common, "table", broken)
-    event = api_event("GET", "/ticket", request_id=None)
+    event = api_event("GET", f"/owners/{OWNER}/tickets", request_id=None, owner=OWNER)
     response = list_tickets.handler(event, Context())
     assert response["statusCode"] == 500
     assert json.loads(response["body"]) == {"message": "Internal error", "requestId": "lambda-invocation-9"}

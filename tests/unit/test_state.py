@@ -53,6 +53,28 @@ def test_unreadable_or_corrupt_state_is_a_clear_error(tmp_path, content):
     assert path.read_text() == content  # nothing rewritten
 
 
+def test_a_schema_1_file_is_read_and_written_back_as_schema_2(tmp_path):
+    """Deployments from before owners and two-region sites: their state reads, a pool's roles move from `roles`
+    to `setting`, and the file says schema 2 from its next change on."""
+    path = tmp_path / "s.json"
+    roles = {"authenticated": "arn:aws:iam::123456789012:role/wr-web-identity"}
+    path.write_text(json.dumps({
+        "schema_version": 1, "deployment": "wr", "target": "local", "sequence": 2, "extras": {"site_url": "u"},
+        "resources": {
+            "eu-west-1/cognito-pool-roles/p": {"kind": "cognito-pool-roles", "region": "eu-west-1", "name": "p",
+                                               "module": "build-ui", "order": 2, "roles": roles},
+            "eu-west-1/log-group/g": {"kind": "log-group", "region": "eu-west-1", "name": "g", "module": "build-api",
+                                      "order": 1}}}))
+    loaded = state.load(path, "wr", "local")
+    mapping = loaded.get("cognito-pool-roles", "eu-west-1", "p")
+    assert mapping["setting"] == {"Roles": roles} and "roles" not in mapping
+    assert json.loads(path.read_text())["schema_version"] == 1  # reading changes nothing
+    loaded.put("iam-role", "eu-west-1", "R", "build-api")
+    written = json.loads(path.read_text())
+    assert written["schema_version"] == 2 and written["extras"] == {"site_url": "u"}
+    assert [r["name"] for r in state.load(path, "wr", "local").in_reverse_order()] == ["R", "p", "g"]
+
+
 def test_state_of_another_deployment_or_target_is_refused(tmp_path):
     path = tmp_path / "s.json"
     state.load(path, "wr", "local").put("log-group", "eu-west-1", "/g", "build-api")

@@ -71,3 +71,8 @@ export async function jsonOf(response) {
     return {};
   }
 }
+
+// Does this failure say "that region's service is out" (no answer, or a 5xx), so that the other region may serve?
+export function isServiceDown(err) {
+  return err instanceof UnreachableError || (err instanceof ApiError && err.status >= 500);
+}

@@ -1,14 +1,24 @@
-// The signed-in user: Cognito Identity (GetId, GetCredentialsForIdentity) for a login token, and the temporary
-// AWS credentials that sign API calls, renewed before they expire.
+// The signed-in user: their owner (the Facebook user id that names their ticket path), the Cognito identity a
+// login token maps to, and the temporary AWS credentials that sign API calls, renewed before they expire.
+//
+// Two regions, two identity pools (cognito.js). Sign-in goes through the pool of the region serving the page
+// (`preferredRegion`, initially config.region); when that region's Cognito is out (no answer or a 5xx) it goes
+// through the other pool. Renewals go to the pool that issued the identity; when that region's Cognito is out,
+// the same login token signs in again through the other pool (a new identity id, the same owner) rather than
+// ending the session. The owner never changes with the region: Facebook user ids are per app, not per pool.
 //
 // Kept in sessionStorage (so a reload of the tab stays signed in, and closing it signs out): the login token,
-// the identity id and the display name. The AWS credentials themselves live only in memory, never in storage.
+// the identity id, the owner, the display name and the identities whose old tickets were claimed. The AWS
+// credentials themselves live only in memory, never in storage.
 //
-// Events: "change" (signed in or out), "expired" (detail: the message to show; already signed out).
+// Events: "change" (signed in or out), "identity" (a renewal moved to the other pool: a new identity id),
+// "expired" (detail: the message to show; already signed out), "unreachable" (detail: the error of a background
+// renewal that got no answer).
 
-import { ApiError, SessionExpiredError, UnreachableError, fetchOrUnreachable, jsonOf } from "./errors.js";
+import { getCredentials, getIdentityId, poolRegionOf } from "./cognito.js";
+import { ApiError, SessionExpiredError, UnreachableError, isServiceDown } from "./errors.js";
+import { regionsFrom } from "./settings.js";
 
-export const LOGIN_PROVIDER = "graph.facebook.com";
 const STORAGE_KEY = "wildrydes.session";
 const RENEW_BEFORE_MS = 5 * 60 * 1000; // renew five minutes before the credentials expire...
 const RENEW_NOW_MS = 60 * 1000; // ...and at once, before a call, when less than a minute is left
@@ -33,19 +43,20 @@ function pickStorage() {
   }
 }
 
-function expirationMs(value) {
-  if (typeof value === "number" && Number.isFinite(value)) return value * 1000; // epoch seconds
-  const parsed = typeof value === "string" ? Date.parse(value) : NaN;
-  return Number.isFinite(parsed) ? parsed : NaN;
+function isRefusal(err) {
+  return err instanceof ApiError && (REFUSALS.has(err.type) || (!err.type && [400, 401, 403].includes(err.status)));
 }
 
+const nonEmpty = (value) => typeof value === "string" && value !== "";
+
 export class Session extends EventTarget {
-  constructor(settings, { storage = pickStorage(), now = () => Date.now() } = {}) {
+  constructor(settings, { storage = pickStorage(), now = () => Date.now(), preferredRegion = null } = {}) {
     super();
     this.settings = settings;
     this.storage = storage;
     this.now = now;
-    this.login = null; // {token, identityId, name}
+    this.preferredRegion = preferredRegion || (() => settings.region);
+    this.login = null; // {token, identityId, owner, name, claimed: [identity ids]}
     this.creds = null; // {accessKeyId, secretAccessKey, sessionToken, expiration (ms)}
     this.tokenSource = null; // optional async () => fresh login token (Facebook), set by the app
     this.renewing = null;
@@ -60,25 +71,42 @@ export class Session extends EventTarget {
     return this.login ? this.login.name : "";
   }
 
+  get owner() {
+    return this.login ? this.login.owner : "";
+  }
+
   get identityId() {
     return this.login ? this.login.identityId : "";
   }
 
-  // Sign in with a login token (Facebook's access token, or "local:<name>" on the local cloud).
-  async signIn(token, name) {
-    const logins = { [LOGIN_PROVIDER]: token };
-    const { IdentityId } = await this.cognito("GetId", { IdentityPoolId: this.settings.identityPoolId, Logins: logins });
-    if (typeof IdentityId !== "string" || !IdentityId) throw new ApiError(500, "Cognito returned no identity id.");
-    const creds = await this.fetchCredentials(IdentityId, token);
-    this.login = { token, identityId: IdentityId, name: name || "Rider" };
+  // Sign in with a login: {token (Facebook's access token, or the local stand-in's), owner (the user id), name}.
+  async signIn({ token, owner, name }) {
+    if (!nonEmpty(token) || !nonEmpty(owner)) throw new ApiError(500, "The sign-in gave no user id.");
+    const { identityId, creds } = await this.signInThrough(regionsFrom(this.settings, this.preferredRegion()), token);
+    this.login = { token, identityId, owner, name: name || "Rider", claimed: [] };
     this.creds = creds;
     this.save();
     this.schedule();
     this.dispatchEvent(new Event("change"));
   }
 
+  // GetId + GetCredentialsForIdentity through the first of `regions` whose Cognito answers.
+  async signInThrough(regions, token) {
+    let outage = null;
+    for (const region of regions) {
+      try {
+        const identityId = await getIdentityId(this.settings, region, token);
+        return { identityId, creds: await getCredentials(this.settings, region, identityId, token) };
+      } catch (err) {
+        if (!isServiceDown(err)) throw err;
+        outage = outage || err; // the first region's failure is the one to report if none answers
+      }
+    }
+    throw outage;
+  }
+
   // Sign in again from sessionStorage after a reload. False when nothing is stored; SessionExpiredError when
-  // the stored login is refused; UnreachableError when Cognito can't be reached (the login is kept).
+  // the stored login is refused; UnreachableError when no Cognito can be reached (the login is kept).
   async restore() {
     let stored;
     try {
@@ -86,8 +114,14 @@ export class Session extends EventTarget {
     } catch {
       stored = null;
     }
-    if (!stored || typeof stored.token !== "string" || typeof stored.identityId !== "string") return false;
-    this.login = { token: stored.token, identityId: stored.identityId, name: String(stored.name || "Rider") };
+    if (!stored || !nonEmpty(stored.token) || !nonEmpty(stored.identityId) || !nonEmpty(stored.owner)) return false;
+    this.login = {
+      token: stored.token,
+      identityId: stored.identityId,
+      owner: stored.owner,
+      name: String(stored.name || "Rider"),
+      claimed: Array.isArray(stored.claimed) ? stored.claimed.filter(nonEmpty) : [],
+    };
     await this.renew();
     this.dispatchEvent(new Event("change"));
     return true;
@@ -118,9 +152,15 @@ export class Session extends EventTarget {
       if (fresh) token = fresh;
     }
     try {
-      this.creds = await this.fetchCredentials(this.login.identityId, token);
+      const renewed = await this.renewThroughAnyPool(token);
+      if (!this.login) throw new SessionExpiredError("Please sign in."); // signed out meanwhile
+      this.creds = renewed.creds;
+      if (renewed.identityId !== this.login.identityId) {
+        this.login.identityId = renewed.identityId;
+        this.dispatchEvent(new Event("identity"));
+      }
     } catch (err) {
-      if (err instanceof ApiError && (REFUSALS.has(err.type) || (!err.type && [400, 401, 403].includes(err.status)))) {
+      if (isRefusal(err)) {
         this.expire();
         throw new SessionExpiredError();
       }
@@ -134,22 +174,33 @@ export class Session extends EventTarget {
     return this.creds;
   }
 
-  async fetchCredentials(identityId, token) {
-    const data = await this.cognito("GetCredentialsForIdentity", {
-      IdentityId: identityId,
-      Logins: { [LOGIN_PROVIDER]: token },
-    });
-    const c = data.Credentials || {};
-    const expiration = expirationMs(c.Expiration);
-    if (!c.AccessKeyId || !c.SecretKey || !Number.isFinite(expiration)) {
-      throw new ApiError(500, "Cognito returned incomplete credentials.");
+  // {identityId, creds}: from the issuing pool, or (that region's Cognito being out) a new sign-in elsewhere.
+  async renewThroughAnyPool(token) {
+    const { identityId } = this.login;
+    const issuer = poolRegionOf(this.settings, identityId);
+    if (!issuer) return this.signInThrough(regionsFrom(this.settings, this.preferredRegion()), token);
+    try {
+      return { identityId, creds: await getCredentials(this.settings, issuer, identityId, token) };
+    } catch (err) {
+      const others = regionsFrom(this.settings, issuer).slice(1);
+      if (!isServiceDown(err) || !others.length) throw err;
+      try {
+        return await this.signInThrough(others, token);
+      } catch (otherErr) {
+        throw isServiceDown(otherErr) ? err : otherErr;
+      }
     }
-    return {
-      accessKeyId: c.AccessKeyId,
-      secretAccessKey: c.SecretKey,
-      sessionToken: c.SessionToken || undefined,
-      expiration,
-    };
+  }
+
+  // Were this identity's tickets from before owners existed claimed in this session? (See app.js.)
+  hasClaimed(identityId) {
+    return Boolean(this.login && this.login.claimed.includes(identityId));
+  }
+
+  markClaimed(identityId) {
+    if (!this.login || this.login.claimed.includes(identityId)) return;
+    this.login.claimed.push(identityId);
+    this.save();
   }
 
   // Renew in the background: five minutes before expiry (half-way for credentials that live under ten).
@@ -195,28 +246,7 @@ export class Session extends EventTarget {
 
   save() {
     if (!this.login) return;
-    const { token, identityId, name } = this.login;
-    this.storage.setItem(STORAGE_KEY, JSON.stringify({ token, identityId, name }));
-  }
-
-  // One call of the Cognito Identity JSON protocol.
-  async cognito(action, payload) {
-    const response = await fetchOrUnreachable("sign-in service", this.settings.cognitoEndpoint, {
-      method: "POST",
-      headers: {
-        "Content-Type": "application/x-amz-json-1.1",
-        "X-Amz-Target": `AWSCognitoIdentityService.${action}`,
-      },
-      body: JSON.stringify(payload),
-      cache: "no-store",
-      credentials: "omit",
-    });
-    const data = await jsonOf(response);
-    if (!response.ok) {
-      const type = String(data.__type || "").split("#").pop();
-      const message = data.message || data.Message || `The sign-in service answered ${response.status}.`;
-      throw new ApiError(response.status, message, type);
-    }
-    return data;
+    const { token, identityId, owner, name, claimed } = this.login;
+    this.storage.setItem(STORAGE_KEY, JSON.stringify({ token, identityId, owner, name, claimed }));
   }
 }

@@ -1,19 +1,39 @@
-// The two ways to get a login token for Cognito:
-// - "facebook": the Facebook JS SDK (loaded from connect.facebook.net in this mode only), FB.login;
-// - "local": the local cloud's stand-in for Facebook: the token is "local:" + the name the user types.
+// The two ways to sign in with Facebook, each giving a login {token, owner, name} for Cognito:
+// - "facebook": the Facebook JS SDK (loaded from connect.facebook.net in this mode only), FB.login; the owner is
+//   authResponse.userID, the app-scoped Facebook user id (the `sub` claim Cognito maps to the `owner` tag);
+// - "local": the local cloud's stand-in for Facebook: POST {facebookStandIn}login {"name"} answers
+//   {accessToken, userID, name}, the same user id for the same name.
+
+import { ApiError, fetchOrUnreachable, jsonOf } from "./errors.js";
 
 const FACEBOOK_SDK = "https://connect.facebook.net/en_US/sdk.js";
 
 export class LocalSignIn {
-  constructor() {
+  constructor(settings) {
     this.mode = "local";
+    this.settings = settings;
     this.ready = Promise.resolve();
   }
 
-  // {token, name} for the typed name.
-  login(name) {
-    const clean = String(name || "").trim();
-    return Promise.resolve({ token: `local:${clean}`, name: clean });
+  // The stand-in's login for the typed name.
+  async login(name) {
+    const response = await fetchOrUnreachable("sign-in service", this.settings.facebookStandIn + "login", {
+      method: "POST",
+      headers: { "Content-Type": "application/json" },
+      body: JSON.stringify({ name: String(name || "").trim() }),
+      cache: "no-store",
+      credentials: "omit",
+    });
+    const data = await jsonOf(response);
+    if (!response.ok) {
+      // Facebook's error shape: {"error": {"message", "type", "code"}}.
+      const message = data.error && typeof data.error.message === "string" ? data.error.message : "";
+      throw new ApiError(response.status, message || `The sign-in stand-in answered ${response.status}.`);
+    }
+    if (typeof data.accessToken !== "string" || typeof data.userID !== "string") {
+      throw new ApiError(500, "The sign-in stand-in gave no access token or user id.");
+    }
+    return { token: data.accessToken, owner: data.userID, name: typeof data.name === "string" ? data.name : name };
   }
 }
 
@@ -32,13 +52,13 @@ export class FacebookSignIn {
       FB.login(
         (response) => {
           const auth = response && response.authResponse;
-          if (!auth || !auth.accessToken) {
+          if (!auth || !auth.accessToken || !auth.userID) {
             reject(new Error("Facebook sign-in was cancelled or refused."));
             return;
           }
           FB.api("/me", { fields: "name" }, (me) => {
             const name = me && !me.error && typeof me.name === "string" ? me.name : "Facebook user";
-            resolve({ token: auth.accessToken, name });
+            resolve({ token: auth.accessToken, owner: String(auth.userID), name });
           });
         },
         { scope: "public_profile" },
@@ -83,5 +103,5 @@ function loadFacebookSdk(appId, version) {
 }
 
 export function signInProvider(settings) {
-  return settings.signIn === "facebook" ? new FacebookSignIn(settings) : new LocalSignIn();
+  return settings.signIn === "facebook" ? new FacebookSignIn(settings) : new LocalSignIn(settings);
 }

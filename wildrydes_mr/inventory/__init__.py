@@ -48,7 +48,7 @@ DELETE_ORDER = (
     resources.lambda_fn.Function.kind,
     resources.logs.LogGroup.kind,
     resources.iam.Role.kind,
-    resources.dynamodb.Replica.kind,
+    resources.dynamodb_replica.Replica.kind,
     resources.dynamodb.Table.kind,
     resources.cognito.PoolRoles.kind,
     resources.cognito.IdentityPool.kind,

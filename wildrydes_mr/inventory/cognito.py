@@ -2,6 +2,7 @@
 
 - cognito-identity-pool: ListIdentityPools + DescribeIdentityPool (IdentityPoolTags); tagged.
 - cognito-pool-roles: GetIdentityPoolRoles of each pool found, when it maps roles (moto lacks the call).
+  (A pool's principal-tag map goes with the pool like its roles; nothing to find or delete on its own.)
 """
 
 from __future__ import annotations
@@ -24,7 +25,7 @@ def find_identity_pools(scan: Scan, region: str) -> list[dict[str, Any]]:
             found.append(record(cognito.IdentityPool.kind, region, pool["IdentityPoolName"], BY_TAG, id=pool_id))
             roles = _pool_roles(scan, region, pool_id)
             if roles:
-                found.append(record(cognito.PoolRoles.kind, region, pool_id, BY_NAME, roles=roles))
+                found.append(record(cognito.PoolRoles.kind, region, pool_id, BY_NAME, setting={"Roles": roles}))
     return found
 
 

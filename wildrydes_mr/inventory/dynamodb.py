@@ -12,6 +12,7 @@ from typing import Any
 
 from wildrydes_mr.inventory.scan import BY_NAME, BY_TAG, Scan, record, tag_dict, unless_gone
 from wildrydes_mr.resources import dynamodb
+from wildrydes_mr.resources.dynamodb_replica import Replica
 
 
 def find_tables(scan: Scan, region: str) -> list[dict[str, Any]]:
@@ -35,17 +36,17 @@ def find_tables(scan: Scan, region: str) -> list[dict[str, Any]]:
 def _table_records(scan: Scan, region: str, name: str, tags: dict[str, str],
                    table: dict[str, Any]) -> list[dict[str, Any]]:
     replica_regions = {r["RegionName"] for r in table.get("Replicas") or []} - {region}
-    if dynamodb.Replica.REPLICA_OF_TAG in tags:
+    if Replica.REPLICA_OF_TAG in tags:
         # The emulator path of Replica.create: a table of its own in the replica region, tagged with the
         # primary's region; its deleter deletes that table.
-        return [record(dynamodb.Replica.kind, region, name, BY_TAG, arn=table["TableArn"],
-                       primary_region=tags[dynamodb.Replica.REPLICA_OF_TAG], emulated=True)]
+        return [record(Replica.kind, region, name, BY_TAG, arn=table["TableArn"],
+                       primary_region=tags[Replica.REPLICA_OF_TAG], emulated=True)]
     if region != scan.primary and scan.primary in replica_regions:
         # A real global-table replica that happens to carry our tag (AWS does not copy tags to replicas).
-        return [record(dynamodb.Replica.kind, region, name, BY_TAG, primary_region=scan.primary, emulated=False)]
+        return [record(Replica.kind, region, name, BY_TAG, primary_region=scan.primary, emulated=False)]
     records = [record(dynamodb.Table.kind, region, name, BY_TAG, arn=table["TableArn"])]
     # Real replicas (global tables 2019.11.21) are listed by the table they replicate; in their own region
     # they are untagged tables of the same name.
-    records += [record(dynamodb.Replica.kind, replica, name, BY_NAME, primary_region=region, emulated=False)
+    records += [record(Replica.kind, replica, name, BY_NAME, primary_region=region, emulated=False)
                 for replica in sorted(replica_regions)]
     return records

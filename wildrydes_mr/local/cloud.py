@@ -1,8 +1,10 @@
 """Starting, finding and stopping the local cloud (moto server + local gateways) in the background.
 
-The local cloud outlives one command, so it runs as a detached process; its ports and pid go into a runtime
-file beside the state file (`<state dir>/local-cloud.json`). `down` stops only a process whose pid and
-command line match what that file recorded, so it never touches a local cloud it did not start.
+The local cloud outlives one command, so it runs as a detached process; its ports, pid and admin token go into a
+runtime file beside the state file (`<state dir>/local-cloud.json`, 0600). `down` stops only a process whose pid
+and command line match what that file recorded, so it never touches a local cloud it did not start.
+`set_outage` starts or ends a local outage through the daemon's admin call (with that token); `outage_regions`
+reads which region is out.
 """
 
 from __future__ import annotations
@@ -15,11 +17,12 @@ import sys
 import time
 import urllib.error
 import urllib.request
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 
 from wildrydes_mr.bundle import lambda_src_dir
-from wildrydes_mr.errors import LocalCloudError
+from wildrydes_mr.errors import LocalCloudError, UsageError
+from wildrydes_mr.local.outage import ADMIN_TOKEN_HEADER, OUTAGE_PATH
 
 RUNTIME_FILE = "local-cloud.json"
 LOG_FILE = "local-cloud.log"
@@ -36,6 +39,7 @@ class LocalCloud:
     time_scale: float
     site_root: str
     dns_urls: dict[str, str]  # "failover" and each region -> the local URL answering for that DNS name
+    admin_token: str = field(default="", repr=False)  # the daemon's admin call needs it; never printed
 
     def to_json(self) -> dict:
         # The gateways' roots answer 404 on their own: a deployed API's invoke URL is in deployment_urls.
@@ -73,7 +77,7 @@ def find(state_dir: Path) -> LocalCloud | None:
         data = json.loads(path.read_text(encoding="utf-8"))
         cloud = LocalCloud(int(data["pid"]), data["aws_endpoint"], dict(data["api_urls"]),
                            list(data["regions"]), float(data.get("time_scale", 1.0)), data["site_root"],
-                           dict(data.get("dns_urls", {})))
+                           dict(data.get("dns_urls", {})), str(data.get("admin_token", "")))
     except (OSError, ValueError, KeyError, TypeError):
         return None
     if not _is_our_daemon(cloud.pid) or not _answers(cloud.aws_endpoint):
@@ -170,6 +174,34 @@ def data_plane_status(site_root: str) -> dict:
     """Health checks, routing and replication as the running local cloud sees them (see site.py)."""
     with urllib.request.urlopen(f"{site_root}/_local/status", timeout=10) as response:
         return json.loads(response.read())
+
+
+def outage_regions(running: LocalCloud) -> list[str]:
+    """The regions out (a local outage), as the running local cloud holds them."""
+    return list(data_plane_status(running.site_root).get("outage", []))
+
+
+def set_outage(running: LocalCloud, region: str | None) -> list[str]:
+    """Starts the local outage of `region` (None: ends it) through the daemon's admin call; the regions out."""
+    request = urllib.request.Request(
+        f"{running.aws_endpoint}{OUTAGE_PATH}", method="DELETE" if region is None else "POST",
+        data=None if region is None else json.dumps({"region": region}).encode(),
+        headers={ADMIN_TOKEN_HEADER: running.admin_token, "Content-Type": "application/json"})
+    try:
+        with urllib.request.urlopen(request, timeout=10) as response:
+            return list(json.loads(response.read())["outage"])
+    except urllib.error.HTTPError as exc:
+        try:
+            message = str(json.loads(exc.read()).get("message") or exc)
+        except ValueError:
+            message = str(exc)
+        if exc.code in (400, 409):
+            raise UsageError(message, hint="end the current outage first: `wildrydes local outage --end`"
+                             if exc.code == 409 else None) from exc
+        raise LocalCloudError(f"the local cloud refused the outage call: {message}",
+                              hint="run `wildrydes local down`, then `wildrydes local up`") from exc
+    except (urllib.error.URLError, OSError, ValueError, KeyError) as exc:
+        raise LocalCloudError(f"the local cloud did not answer the outage call: {exc}") from exc
 
 
 def deployment_urls(running: LocalCloud, state_file: Path, config) -> dict:

@@ -6,8 +6,11 @@ reached through and refuses what AWS (and a careful emulator) would:
 - any request carrying an Origin header, and every CORS preflight: the AWS APIs here are not for browsers, and
   moto would otherwise answer any origin with CORS (its global CORS is switched off too) — and even without
   CORS, a web page could send "simple" cross-origin POSTs to the query-protocol APIs;
-- and it answers what moto lacks, as the service would: Cognito Identity's SetIdentityPoolRoles and
-  GetIdentityPoolRoles (identity.py holds them for the gateways).
+- and it answers what moto lacks, as the service would: Cognito Identity's SetIdentityPoolRoles,
+  GetIdentityPoolRoles, SetPrincipalTagAttributeMap and GetPrincipalTagAttributeMap (identity.py holds them for
+  the gateways and the sign-in), for the pools of the region the call is signed for (Cognito is regional);
+- the local cloud's own admin call, `/_local/outage` (outage.py): read, start or end a local outage, only with
+  the daemon's random admin token (403 otherwise); the Origin and Host refusals above apply to it too.
 Everything else goes to moto as received.
 """
 
@@ -16,10 +19,13 @@ from __future__ import annotations
 import json
 import logging
 import os
+import re
 from typing import Any
+from urllib.parse import urlsplit
 
 from .http_server import HttpRequest, LocalHttpServer, plain
 from .identity import CognitoError, IdentityStandIn
+from .outage import ADMIN_TOKEN_HEADER, OUTAGE_PATH, Outage, handle_admin
 
 __all__ = ["ControlPlane"]
 
@@ -27,7 +33,10 @@ logger = logging.getLogger(__name__)
 
 MAX_BODY_BYTES = 64 * 1024 * 1024
 COGNITO_TARGET = "AWSCognitoIdentityService."
-ANSWERED_HERE = {"SetIdentityPoolRoles", "GetIdentityPoolRoles"}
+ANSWERED_HERE = {"SetIdentityPoolRoles", "GetIdentityPoolRoles", "SetPrincipalTagAttributeMap",
+                 "GetPrincipalTagAttributeMap"}
+# SigV4's credential scope: Credential=<key id>/<date>/<region>/<service>/aws4_request
+SIGNED_REGION = re.compile(r"Credential=[^/,\s]+/\d{8}/([a-z0-9-]+)/")
 
 
 def _moto_app() -> Any:
@@ -47,10 +56,14 @@ class _Answer:
 
 
 class ControlPlane:
-    def __init__(self, identity: IdentityStandIn, host: str = "127.0.0.1", port: int = 0) -> None:
+    def __init__(self, identity: IdentityStandIn, host: str = "127.0.0.1", port: int = 0, *,
+                 outage: Outage | None = None, admin_token: str = "") -> None:
+        """`outage` and `admin_token`: the daemon's outage state and the token its admin call needs."""
         from moto.server import MotoRequestHandler
 
         self.identity = identity
+        self.outage = outage
+        self.admin_token = admin_token
         self._server = LocalHttpServer("control-plane", self.handle, max_body_bytes=MAX_BODY_BYTES, host=host,
                                        port=port, passthrough=_moto_app(), request_handler=MotoRequestHandler)
 
@@ -68,17 +81,27 @@ class ControlPlane:
         """An answer of its own, or None for moto to answer."""
         if request.header("Origin") is not None or request.method.upper() == "OPTIONS":
             return plain(403, "Forbidden: the local control plane does not serve cross-origin requests")
+        if urlsplit(request.target).path == OUTAGE_PATH:
+            return self._admin(request)
         target = request.header("X-Amz-Target") or ""
         if target.startswith(COGNITO_TARGET) and target[len(COGNITO_TARGET):] in ANSWERED_HERE:
-            return self._cognito(target, request.body)
+            signed = SIGNED_REGION.search(request.header("Authorization") or "")
+            return self._cognito(target, request.body, signed.group(1) if signed else None)
         return None
 
-    def _cognito(self, target: str, raw: bytes) -> _Answer:
+    def _admin(self, request: HttpRequest) -> _Answer:
+        if self.outage is None:
+            return _Answer(404, {"message": "Not Found"}, "application/json")
+        status, answer = handle_admin(self.outage, self.admin_token, request.method,
+                                      request.header(ADMIN_TOKEN_HEADER), request.body)
+        return _Answer(status, answer, "application/json")
+
+    def _cognito(self, target: str, raw: bytes, region: str | None) -> _Answer:
         try:
             body = json.loads(raw or b"{}")
             if not isinstance(body, dict):
                 raise CognitoError("SerializationException", "the request body must be a JSON object")
-            return _Answer(200, self.identity.handle(target, body))
+            return _Answer(200, self.identity.handle(target, body, region))
         except CognitoError as exc:
             return _Answer(exc.status, {"__type": exc.error_type, "message": str(exc)})
         except ValueError:

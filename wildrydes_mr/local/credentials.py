@@ -10,6 +10,7 @@ This module owns only that record. It never logs or prints secrets: `LocalCreden
 from __future__ import annotations
 
 import threading
+from collections import OrderedDict
 from dataclasses import dataclass, field
 
 __all__ = ["CredentialStore", "LocalCredential"]
@@ -39,11 +40,16 @@ class LocalCredential:
 
 
 class CredentialStore:
-    """Thread-safe map access key id -> LocalCredential."""
+    """Thread-safe map access key id -> LocalCredential. Expired credentials that were forgotten are remembered
+    by key id only (the most recent EXPIRED_REMEMBERED), so that a request signed with one is still told its
+    token expired, as STS tokens carry their own expiry on AWS, rather than that it is unknown."""
+
+    EXPIRED_REMEMBERED = 10_000
 
     def __init__(self, credentials: list[LocalCredential] | tuple[LocalCredential, ...] = ()) -> None:
         self._lock = threading.Lock()
         self._by_key: dict[str, LocalCredential] = {}
+        self._expired: OrderedDict[str, None] = OrderedDict()
         for cred in credentials:
             self.add(cred)
 
@@ -56,10 +62,19 @@ class CredentialStore:
         with self._lock:
             return self._by_key.get(access_key_id)
 
-    def remove(self, access_key_id: str) -> None:
-        """Forget a credential; removing an unknown key is not an error."""
+    def remove(self, access_key_id: str, expired: bool = False) -> None:
+        """Forget a credential (`expired`: because it expired); removing an unknown key is not an error."""
         with self._lock:
             self._by_key.pop(access_key_id, None)
+            if expired:
+                self._expired[access_key_id] = None
+                while len(self._expired) > self.EXPIRED_REMEMBERED:
+                    self._expired.popitem(last=False)
+
+    def expired(self, access_key_id: str) -> bool:
+        """True for a credential that was forgotten because it expired."""
+        with self._lock:
+            return access_key_id in self._expired
 
     def __len__(self) -> int:
         with self._lock:

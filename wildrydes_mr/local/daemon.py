@@ -1,9 +1,10 @@
 """The local cloud's background process: moto behind the control-plane front, a local API gateway per region, the
-DNS plane (health checks and failover routing), the global-table replicator, the Cognito stand-in and the site
-server.
+DNS plane (health checks and failover routing), the global-table replicator, the Cognito and Facebook stand-ins
+and the site server — and the outage state they all read (outage.py).
 
 Started by `wildrydes local up` (see cloud.py) as `python -m wildrydes_mr.local.daemon`. It picks free ports on
-127.0.0.1, writes them and its pid to the runtime file once everything answers, and runs until SIGTERM.
+127.0.0.1, writes them, its pid and a random admin token (what the control-plane front's admin call, e.g. a local
+outage, requires) to the runtime file (0600) once everything answers, and runs until SIGTERM.
 """
 
 from __future__ import annotations
@@ -12,6 +13,7 @@ import argparse
 import json
 import logging
 import os
+import secrets
 import signal
 import threading
 import urllib.request
@@ -39,8 +41,12 @@ def _configure_moto(endpoint: str) -> None:
 
 
 def _write_atomically(path: Path, data: dict) -> None:
+    """Only its owner may read it (it holds the admin token): 0600 whatever the umask."""
     tmp = path.with_name(path.name + ".tmp")
-    tmp.write_text(json.dumps(data, indent=2) + "\n", encoding="utf-8")
+    descriptor = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
+    os.fchmod(descriptor, 0o600)
+    with os.fdopen(descriptor, "w", encoding="utf-8") as file:
+        file.write(json.dumps(data, indent=2) + "\n")
     os.replace(tmp, path)
 
 
@@ -52,7 +58,9 @@ def run(runtime_file: Path, regions: list[str], lambda_src: Path, time_scale: fl
     from wildrydes_mr.local.gateway import LocalGateway
     from wildrydes_mr.local.gateway.authorization import IamPrincipals
     from wildrydes_mr.local.identity import IdentityStandIn
+    from wildrydes_mr.local.identity_trust import role_trust_reader
     from wildrydes_mr.local.moto_access import moto_client
+    from wildrydes_mr.local.outage import Outage
     from wildrydes_mr.local.replicator import Replicator
     from wildrydes_mr.local.site import SiteServer
     from wildrydes_mr.targets import LOCAL_ACCESS_KEY_ID, LOCAL_SECRET_ACCESS_KEY
@@ -83,24 +91,29 @@ def run(runtime_file: Path, regions: list[str], lambda_src: Path, time_scale: fl
         except cognito.exceptions.ResourceNotFoundException:
             return None
 
-    identity = IdentityStandIn(credentials, describe_pool, lifetime_s=credential_lifetime * time_scale)
-    control = ControlPlane(identity)
+    outage = Outage(regions)
+    admin_token = secrets.token_urlsafe(32)
+    identity = IdentityStandIn(credentials, describe_pool, role_trust_reader(lambda: client("iam", "us-east-1")),
+                               lifetime_s=credential_lifetime * time_scale)
+    control = ControlPlane(identity, outage=outage, admin_token=admin_token)
     control.start()
     endpoint = control.url
     _configure_moto(endpoint)
     _ensure_operator(client("iam", "us-east-1"), LOCAL_OPERATOR_USER)
     account = client("sts", "us-east-1").get_caller_identity()["Account"]
     principals = IamPrincipals(lambda: client("iam", "us-east-1"), identity.authenticated_role, lambda: account)
-    gateways = {region: LocalGateway(region, endpoint, credentials, lambda_src, admin, principals=principals)
-                for region in regions}
+    gateways = {region: LocalGateway(region, endpoint, credentials, lambda_src, admin, principals=principals,
+                                     outage=outage) for region in regions}
     for gateway in gateways.values():
         gateway.start()
     dns = DnsPlane(endpoint, gateways, admin.access_key_id, admin.secret_access_key, time_scale=time_scale)
     dns.start()
-    replicator = Replicator(endpoint, regions, admin.access_key_id, admin.secret_access_key)
+    replicator = Replicator(endpoint, regions, admin.access_key_id, admin.secret_access_key,
+                            unavailable=outage.is_out)
     replicator.start()
-    site = SiteServer(endpoint, identity, admin,
-                      status_provider=lambda: {"dns": dns.status(), "replication": replicator.status()},
+    site = SiteServer(endpoint, identity, admin, outage=outage,
+                      status_provider=lambda: {"outage": outage.current(), "dns": dns.status(),
+                                               "replication": replicator.status()},
                       connect_origins=lambda: [g.url for g in gateways.values()] + [
                           u.rstrip("/") for u in (dns.failover_url, *dns.regional_urls.values()) if u])
     site.start()
@@ -112,6 +125,7 @@ def run(runtime_file: Path, regions: list[str], lambda_src: Path, time_scale: fl
         "site_root": site.url,
         "dns_urls": {"failover": dns.failover_url, **dns.regional_urls},
         "time_scale": time_scale,
+        "admin_token": admin_token,
     })
     try:
         stop.wait()

@@ -229,7 +229,7 @@ def verify_request(
 
     cred = credentials.lookup(auth.access_key_id)
     if cred is None:
-        raise _invalid_token()
+        raise _expired_token() if credentials.expired(auth.access_key_id) else _invalid_token()
     now = now or dt.datetime.now(dt.UTC)
     if now.tzinfo is None:
         now = now.replace(tzinfo=dt.UTC)

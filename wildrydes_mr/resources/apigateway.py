@@ -95,6 +95,21 @@ class RestApi(Resource):
         cors = _cors_parameters(self.allowed_origin, "gatewayresponse.header.")
         return {response_type: cors for response_type in GATEWAY_RESPONSE_TYPES}
 
+    def needed_paths(self) -> set[str]:
+        """Every resource path the routes need: theirs and their ancestors'."""
+        needed = {"/"}
+        for route in self.routes:
+            parts = route.path.strip("/").split("/")
+            needed |= {"/" + "/".join(parts[:i]) for i in range(1, len(parts) + 1)}
+        return needed
+
+    def unneeded_paths(self, live: dict[str, Any]) -> list[str]:
+        """Live resources no route needs (a route that was removed, e.g. /ticket before owners), outermost
+        only: deleting a resource deletes the resources under it."""
+        needed = self.needed_paths()
+        extra = sorted(path for path in live["resources"] if path not in needed)
+        return [path for path in extra if not any(path.startswith(other + "/") for other in extra)]
+
     def definition_hash(self, partition: str = "aws") -> str:
         text = json.dumps([self.desired_methods(partition), self.desired_gateway_responses()], sort_keys=True)
         return hashlib.sha256(text.encode()).hexdigest()[:16]
@@ -157,6 +172,7 @@ class RestApi(Resource):
         desired = self.desired_methods(ctx.aws.partition(self.region))
         changes = [f"method {key}" for key, spec in sorted(desired.items()) if live["methods"].get(key) != spec]
         changes += [f"remove {key}" for key in sorted(live["methods"]) if key not in desired]
+        changes += [f"remove resource {path}" for path in self.unneeded_paths(live)]
         changes += [f"gateway response {kind}" for kind, parameters in self.desired_gateway_responses().items()
                     if live["gateway_responses"].get(kind) != parameters]
         if changes or live["deployed"] != DEPLOYMENT_PREFIX + self.definition_hash(ctx.aws.partition(self.region)):
@@ -179,9 +195,12 @@ class RestApi(Resource):
         partition = ctx.aws.partition(self.region)
         desired = self.desired_methods(partition)
         resource_ids = dict(live["resources"])
+        unneeded = self.unneeded_paths(live)
+        for path in unneeded:
+            client.delete_resource(restApiId=api_id, resourceId=resource_ids[path])  # with its methods
         for key in sorted(live["methods"]):
-            if key not in desired:
-                verb, path = key.split(" ", 1)
+            verb, path = key.split(" ", 1)
+            if key not in desired and not any(path == gone or path.startswith(gone + "/") for gone in unneeded):
                 client.delete_method(restApiId=api_id, resourceId=resource_ids[path], httpMethod=verb)
         for key, spec in sorted(desired.items()):
             if live["methods"].get(key) == spec:

@@ -1,6 +1,15 @@
-"""HTTPS in front of the private site bucket: a CloudFront origin access control and a distribution
+"""HTTPS in front of the private site buckets: a CloudFront origin access control and a distribution
 (redirect-to-https, index.html as default root object), invalidations of changed paths, and the
 disable → wait → delete teardown CloudFront requires.
+
+With a site bucket in each region the distribution has two origins and an origin group over them: CloudFront
+asks the primary's bucket and, when it answers one of FAILOVER_STATUS_CODES (or does not answer), the
+secondary's — so the site stays up when the primary region is down. A cache behaviour that targets an origin
+group may allow only GET and HEAD (and OPTIONS); the site needs no more.
+moto refuses an origin group as a cache behaviour's target (NoSuchOrigin) and drops OriginAccessControlId from
+what it stores. On an emulator endpoint (the local cloud) the behaviour therefore targets the primary's origin
+and still carries the group, which the local site server follows when a bucket is unavailable; on AWS it targets
+the group. Which path is taken follows from the endpoint alone.
 """
 
 from __future__ import annotations
@@ -13,7 +22,12 @@ from wildrydes_mr.engine import Context, Resource
 
 # AWS managed cache policy "CachingOptimized"; honours the objects' Cache-Control (config.js: no-store).
 CACHING_OPTIMIZED = "658327ea-f89d-4fab-a63d-7e88639e58f6"
-ORIGIN_ID = "site-bucket"
+ORIGIN_ID = "site-bucket"  # the primary's bucket (the id distributions made before origin groups use)
+SECONDARY_ORIGIN_ID = "site-bucket-secondary"
+ORIGIN_GROUP_ID = "site-buckets"
+# The statuses on which an origin group asks its other member: what S3 answers for a missing object without
+# s3:ListBucket (403) or with it (404), and S3's server errors (CloudFront developer guide, origin failover).
+FAILOVER_STATUS_CODES = (403, 404, 500, 502, 503, 504)
 DEPLOY_WAIT_SECONDS = 1800
 
 
@@ -76,12 +90,32 @@ class Distribution(Resource):
 
     kind = "cloudfront-distribution"
 
-    def __init__(self, region: str, name: str, bucket_domain: str, oac_id: str,
+    def __init__(self, region: str, name: str, bucket_domains: list[str], oac_id: str,
                  response_headers_policy_id: str | None = None):
+        """`bucket_domains`: the primary's site bucket first, then the secondary's (if there is one)."""
         super().__init__(region, name)
-        self.bucket_domain = bucket_domain
+        self.bucket_domains = list(bucket_domains)
         self.oac_id = oac_id
         self.response_headers_policy_id = response_headers_policy_id
+
+    def _origins(self) -> list[dict[str, Any]]:
+        ids = (ORIGIN_ID, SECONDARY_ORIGIN_ID)[:len(self.bucket_domains)]
+        return [{"Id": origin_id, "DomainName": domain, "S3OriginConfig": {"OriginAccessIdentity": ""},
+                 "OriginAccessControlId": self.oac_id}
+                for origin_id, domain in zip(ids, self.bucket_domains, strict=True)]
+
+    def _origin_groups(self) -> dict[str, Any]:
+        if len(self.bucket_domains) < 2:
+            return {"Quantity": 0}
+        return {"Quantity": 1, "Items": [{
+            "Id": ORIGIN_GROUP_ID,
+            "FailoverCriteria": {"StatusCodes": {"Quantity": len(FAILOVER_STATUS_CODES),
+                                                 "Items": list(FAILOVER_STATUS_CODES)}},
+            "Members": {"Quantity": 2, "Items": [{"OriginId": ORIGIN_ID}, {"OriginId": SECONDARY_ORIGIN_ID}]}}]}
+
+    def _target(self, ctx: Context) -> str:
+        grouped = len(self.bucket_domains) > 1 and not ctx.aws.is_emulated("cloudfront", "us-east-1")
+        return ORIGIN_GROUP_ID if grouped else ORIGIN_ID
 
     @property
     def comment(self) -> str:
@@ -110,23 +144,25 @@ class Distribution(Resource):
             changes.append("cache policy")
         if behaviour.get("ResponseHeadersPolicyId") != self.response_headers_policy_id:
             changes.append("security headers policy")
-        origins = config.get("Origins", {}).get("Items", [])
-        origin = origins[0] if len(origins) == 1 else {}
-        # moto drops OriginAccessControlId from stored configs; AWS always returns the key.
-        if origin.get("DomainName") != self.bucket_domain or origin.get("OriginAccessControlId",
-                                                                         self.oac_id) != self.oac_id:
-            changes.append("origin")
+        if behaviour.get("TargetOriginId") != self._target(ctx):
+            changes.append("target origin")
+        emulated = ctx.aws.is_emulated("cloudfront", "us-east-1")
+        live_origins = [_comparable_origin(o, emulated) for o in config.get("Origins", {}).get("Items", []) or []]
+        if live_origins != [_comparable_origin(o, emulated) for o in self._origins()]:
+            changes.append("origins")
+        if _comparable_groups(config.get("OriginGroups")) != _comparable_groups(self._origin_groups()):
+            changes.append("origin group")
         return changes
 
-    def _config(self, caller_reference: str) -> dict[str, Any]:
+    def _config(self, ctx: Context, caller_reference: str) -> dict[str, Any]:
+        origins = self._origins()
         return {
             "CallerReference": caller_reference, "Comment": self.comment, "Enabled": True,
             "DefaultRootObject": "index.html", "PriceClass": "PriceClass_100", "HttpVersion": "http2",
-            "Origins": {"Quantity": 1, "Items": [{
-                "Id": ORIGIN_ID, "DomainName": self.bucket_domain,
-                "S3OriginConfig": {"OriginAccessIdentity": ""}, "OriginAccessControlId": self.oac_id}]},
+            "Origins": {"Quantity": len(origins), "Items": origins},
+            "OriginGroups": self._origin_groups(),
             "DefaultCacheBehavior": {
-                "TargetOriginId": ORIGIN_ID, "ViewerProtocolPolicy": "redirect-to-https",
+                "TargetOriginId": self._target(ctx), "ViewerProtocolPolicy": "redirect-to-https",
                 "CachePolicyId": CACHING_OPTIMIZED, "Compress": True,
                 "AllowedMethods": {"Quantity": 2, "Items": ["GET", "HEAD"],
                                    "CachedMethods": {"Quantity": 2, "Items": ["GET", "HEAD"]}},
@@ -137,7 +173,7 @@ class Distribution(Resource):
     def create(self, ctx: Context) -> dict[str, Any]:
         client = ctx.aws.client("cloudfront", "us-east-1")
         created = client.create_distribution_with_tags(DistributionConfigWithTags={
-            "DistributionConfig": self._config(f"wildrydes-{uuid.uuid4()}"),
+            "DistributionConfig": self._config(ctx, f"wildrydes-{uuid.uuid4()}"),
             "Tags": {"Items": [{"Key": k, "Value": v} for k, v in ctx.config.tag.items()]}})["Distribution"]
         ctx.record(self, **self._attributes(created))
         self.wait_deployed(ctx, created["Id"])
@@ -148,8 +184,8 @@ class Distribution(Resource):
         distribution_id = live["distribution"]["Id"]
         current = client.get_distribution_config(Id=distribution_id)
         config = current["DistributionConfig"]
-        wanted = self._config(config["CallerReference"])
-        config.update({k: wanted[k] for k in ("Comment", "Enabled", "DefaultRootObject", "Origins")})
+        wanted = self._config(ctx, config["CallerReference"])
+        config.update({k: wanted[k] for k in ("Comment", "Enabled", "DefaultRootObject", "Origins", "OriginGroups")})
         config["DefaultCacheBehavior"].update(wanted["DefaultCacheBehavior"])
         if not self.response_headers_policy_id:
             config["DefaultCacheBehavior"].pop("ResponseHeadersPolicyId", None)
@@ -175,6 +211,17 @@ class Distribution(Resource):
             lambda: client.get_distribution(Id=distribution_id)["Distribution"]["Status"] == "Deployed",
             what=f"CloudFront distribution {distribution_id} to deploy (it takes minutes)",
             timeout=DEPLOY_WAIT_SECONDS, interval=15, progress=ctx.progress)
+
+
+def _comparable_origin(origin: dict[str, Any], emulated: bool) -> tuple[Any, ...]:
+    # moto drops OriginAccessControlId from what it stores; AWS returns what was set.
+    return (origin.get("Id"), origin.get("DomainName"), None if emulated else origin.get("OriginAccessControlId"))
+
+
+def _comparable_groups(groups: dict[str, Any] | None) -> list[tuple[Any, ...]]:
+    return [(g.get("Id"), tuple(sorted(g.get("FailoverCriteria", {}).get("StatusCodes", {}).get("Items", []))),
+             tuple(m.get("OriginId") for m in g.get("Members", {}).get("Items", [])))
+            for g in (groups or {}).get("Items", []) or []]
 
 
 def invalidate(ctx: Context, distribution_id: str, paths: list[str]) -> None:

@@ -1,8 +1,16 @@
-"""The Cognito identity pool (Facebook sign-in only, no unauthenticated identities) and its role mapping.
+"""The Cognito identity pools (one per region, Facebook sign-in only, no unauthenticated identities), their role
+mapping, and their principal-tag map (attributes for access control).
 
-moto implements neither SetIdentityPoolRoles nor GetIdentityPoolRoles; the local cloud answers both (its control
-plane holds the mapping, which its gateways use to authorize a Cognito identity's calls). On a bare moto that
-says it lacks them, the mapping is kept in the state file only; on AWS it is read and set for real.
+The principal-tag map puts the Facebook user id (the `sub` claim of a Facebook login) into the session tag
+`owner` of the credentials a pool hands out; the web identity role's policy names `${aws:PrincipalTag/owner}` in
+the paths it may invoke, so a user reaches only their own tickets — the same user, the same owner, whichever
+region's pool signed them in (Facebook's user ids are per app, not per pool). Cognito then calls
+sts:TagSession, which the role's trust policy must allow.
+
+moto implements none of SetIdentityPoolRoles, GetIdentityPoolRoles, SetPrincipalTagAttributeMap and
+GetPrincipalTagAttributeMap; the local cloud answers them (its control plane holds the mappings, which its
+Cognito stand-in and gateways act on). On a bare moto that says it lacks them, the mapping is kept in the state
+file only; on AWS it is read and set for real.
 """
 
 from __future__ import annotations
@@ -20,12 +28,18 @@ def pool_name(deployment: str) -> str:
     return f"{deployment.replace('-', '_')}_tickets"
 
 
-def identity_trust_policy(pool_id: str) -> dict[str, Any]:
-    """The authenticated role trusts only Cognito, for this pool's authenticated identities."""
+# The session tag that carries the owner of a web-app user's tickets, and the claim of a Facebook login it takes.
+OWNER_TAG = "owner"
+OWNER_TAG_MAP = {OWNER_TAG: "sub"}
+
+
+def identity_trust_policy(pool_ids: list[str]) -> dict[str, Any]:
+    """The authenticated role trusts only Cognito, for these pools' authenticated identities; sts:TagSession
+    because the pools pass principal tags."""
     return {"Version": "2012-10-17", "Statement": [{
         "Effect": "Allow", "Principal": {"Federated": "cognito-identity.amazonaws.com"},
-        "Action": "sts:AssumeRoleWithWebIdentity",
-        "Condition": {"StringEquals": {"cognito-identity.amazonaws.com:aud": pool_id},
+        "Action": ["sts:AssumeRoleWithWebIdentity", "sts:TagSession"],
+        "Condition": {"StringEquals": {"cognito-identity.amazonaws.com:aud": sorted(pool_ids)},
                       "ForAnyValue:StringLike": {"cognito-identity.amazonaws.com:amr": "authenticated"}}}]}
 
 
@@ -83,14 +97,11 @@ def delete_identity_pool(ctx: Context, record: dict[str, Any]) -> None:
     ctx.aws.client("cognito-identity", record["region"]).delete_identity_pool(IdentityPoolId=record["id"])
 
 
-class PoolRoles(Resource):
-    """SetIdentityPoolRoles: authenticated identities get the web identity role; there is no unauthenticated role."""
+class _PoolMapping(Resource):
+    """A setting of an identity pool that has a Get and a Set call and no delete of its own (it goes with the
+    pool). On an emulator that lacks the calls, the setting is kept in the state file only."""
 
-    kind = "cognito-pool-roles"
-
-    def __init__(self, region: str, pool_id: str, authenticated_role_arn: str):
-        super().__init__(region, pool_id)
-        self.roles = {"authenticated": authenticated_role_arn}
+    operation = ""  # e.g. "IdentityPoolRoles": get_identity_pool_roles / set_identity_pool_roles
 
     def _client(self, ctx: Context) -> Any:
         # On an emulator, one attempt: moto answers these unimplemented calls with a bare 500 that botocore
@@ -98,37 +109,80 @@ class PoolRoles(Resource):
         emulated = ctx.aws.is_emulated("cognito-identity", self.region)
         return ctx.aws.client("cognito-identity", self.region, retries=not emulated), emulated
 
+    def request(self) -> dict[str, Any]:
+        """The parameters both calls take (besides the setting itself)."""
+        return {"IdentityPoolId": self.name}
+
+    def setting(self) -> dict[str, Any]:
+        raise NotImplementedError
+
     def find(self, ctx: Context) -> dict[str, Any] | None:
         client, emulated = self._client(ctx)
         try:
-            return client.get_identity_pool_roles(IdentityPoolId=self.name)
+            return getattr(client, f"get_{_snake(self.operation)}")(**self.request())
         except Exception as exc:
             if is_emulator_gap(exc, emulated):
                 recorded = ctx.state.get(self.kind, self.region, self.name)
-                return {"Roles": recorded["roles"], "_emulated": True} if recorded else None
+                return {**recorded["setting"], "_emulated": True} if recorded else None
             if isinstance(exc, ClientError) and is_not_found(exc):
                 return None
             raise
 
-    def changes(self, ctx: Context, live: dict[str, Any]) -> list[str]:
-        return [] if (live.get("Roles") or {}) == self.roles and not live.get("RoleMappings") else ["roles"]
-
     def create(self, ctx: Context) -> dict[str, Any]:
         client, emulated = self._client(ctx)
         try:
-            client.set_identity_pool_roles(IdentityPoolId=self.name, Roles=self.roles)
+            getattr(client, f"set_{_snake(self.operation)}")(**self.request(), **self.setting())
         except Exception as exc:
             if not is_emulator_gap(exc, emulated):
                 raise
-            ctx.progress("the emulator lacks SetIdentityPoolRoles: role mapping kept in the state file")
-        return {"roles": self.roles}
+            ctx.progress(f"the emulator lacks Set{self.operation}: kept in the state file")
+        return self.attributes(ctx, {})
 
     def update(self, ctx: Context, live: dict[str, Any], changes: list[str]) -> dict[str, Any]:
         return self.create(ctx)
 
     def attributes(self, ctx: Context, live: dict[str, Any]) -> dict[str, Any]:
-        return {"roles": self.roles}
+        return {"setting": self.setting()}
 
 
-def delete_pool_roles(ctx: Context, record: dict[str, Any]) -> None:
-    """The mapping goes with the pool; nothing to delete on its own."""
+def _snake(name: str) -> str:
+    return "".join(f"_{c.lower()}" if c.isupper() else c for c in name).lstrip("_")
+
+
+class PoolRoles(_PoolMapping):
+    """SetIdentityPoolRoles: authenticated identities get the web identity role; there is no unauthenticated role."""
+
+    kind = "cognito-pool-roles"
+    operation = "IdentityPoolRoles"
+
+    def __init__(self, region: str, pool_id: str, authenticated_role_arn: str):
+        super().__init__(region, pool_id)
+        self.roles = {"authenticated": authenticated_role_arn}
+
+    def setting(self) -> dict[str, Any]:
+        return {"Roles": self.roles}
+
+    def changes(self, ctx: Context, live: dict[str, Any]) -> list[str]:
+        return [] if (live.get("Roles") or {}) == self.roles and not live.get("RoleMappings") else ["roles"]
+
+
+class PrincipalTags(_PoolMapping):
+    """SetPrincipalTagAttributeMap for Facebook logins: exactly `owner` ← `sub`, no defaults (the defaults would
+    add `username` and `client` tags nothing uses)."""
+
+    kind = "cognito-principal-tags"
+    operation = "PrincipalTagAttributeMap"
+
+    def request(self) -> dict[str, Any]:
+        return {"IdentityPoolId": self.name, "IdentityProviderName": FACEBOOK}
+
+    def setting(self) -> dict[str, Any]:
+        return {"UseDefaults": False, "PrincipalTags": dict(OWNER_TAG_MAP)}
+
+    def changes(self, ctx: Context, live: dict[str, Any]) -> list[str]:
+        same = live.get("UseDefaults") is False and (live.get("PrincipalTags") or {}) == OWNER_TAG_MAP
+        return [] if same else ["owner tag from the Facebook user id"]
+
+
+def delete_pool_mapping(ctx: Context, record: dict[str, Any]) -> None:
+    """A pool's mappings go with the pool; nothing to delete on their own."""

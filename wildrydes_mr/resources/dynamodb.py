@@ -1,5 +1,11 @@
 """The tickets table: on-demand, streams NEW_AND_OLD_IMAGES (global tables need them), point-in-time recovery,
-and the `byCreatedOn` index that lets the list handler page newest-first without a Scan.
+and the `owner-createdOn` index that lets the list handler page one owner's tickets newest-first without a Scan.
+
+Upgrading a table made before tickets had owners (its index was `byCreatedOn`, keyed by the constant attribute
+`kind`: one partition for every ticket): the new index is added, every ticket without an owner is given the
+pseudo-owner `legacy:<createdBy>` (an identity id no path can name, until its owner claims it through the API),
+and only then is the old index removed — so a run that dies halfway finds the old index still there and finishes
+the job. DynamoDB takes one index change per UpdateTable call, each awaited.
 """
 
 from __future__ import annotations
@@ -10,7 +16,10 @@ from wildrydes_mr.aws import ClientError, error_code, is_not_found, none_if_miss
 from wildrydes_mr.engine import Context, Resource
 from wildrydes_mr.errors import WildrydesError
 
-LISTING_INDEX = "byCreatedOn"
+LISTING_INDEX = "owner-createdOn"
+RETIRED_INDEX = "byCreatedOn"  # before owners: hash `kind` ("ticket"), range `createdOn`
+LEGACY_OWNER_PREFIX = "legacy:"
+ATTRIBUTES = [{"AttributeName": name, "AttributeType": "S"} for name in ("id", "owner", "createdOn")]
 TABLE_WAIT_SECONDS = 600
 PITR_WAIT_SECONDS = 600
 
@@ -63,9 +72,7 @@ class Table(Resource):
             changes.append("stream NEW_AND_OLD_IMAGES")
         if live.get("BillingModeSummary", {}).get("BillingMode") != "PAY_PER_REQUEST":
             changes.append("on-demand billing")
-        if not any(i["IndexName"] == LISTING_INDEX for i in live.get("GlobalSecondaryIndexes", [])):
-            changes.append(f"index {LISTING_INDEX}")
-        return changes
+        return changes + index_changes(live)
 
     def create(self, ctx: Context) -> dict[str, Any]:
         client = ctx.aws.client("dynamodb", self.region)
@@ -78,9 +85,7 @@ class Table(Resource):
         """CreateTable with this app's schema, streams and tags; returns the table description."""
         return client.create_table(
             TableName=self.name,
-            AttributeDefinitions=[{"AttributeName": "id", "AttributeType": "S"},
-                                  {"AttributeName": "kind", "AttributeType": "S"},
-                                  {"AttributeName": "createdOn", "AttributeType": "S"}],
+            AttributeDefinitions=ATTRIBUTES,
             KeySchema=[{"AttributeName": "id", "KeyType": "HASH"}],
             GlobalSecondaryIndexes=[self._listing_index()],
             BillingMode="PAY_PER_REQUEST",
@@ -101,14 +106,24 @@ class Table(Resource):
             client.update_table(TableName=self.name, StreamSpecification={
                 "StreamEnabled": True, "StreamViewType": "NEW_AND_OLD_IMAGES"})
             self._wait_active(ctx, client)
-        if f"index {LISTING_INDEX}" in changes:
-            client.update_table(
-                TableName=self.name,
-                AttributeDefinitions=[{"AttributeName": "kind", "AttributeType": "S"},
-                                      {"AttributeName": "createdOn", "AttributeType": "S"}],
-                GlobalSecondaryIndexUpdates=[{"Create": self._listing_index()}])
-            self._wait_active(ctx, client)
+        self.change_indexes(ctx, client, changes, give_owners=True)
         return {"arn": live["TableArn"], "stream_arn": self._stream_arn(client)}
+
+    def change_indexes(self, ctx: Context, client: Any, changes: list[str], give_owners: bool) -> None:
+        """Applies `index_changes`: the listing index first, then (on the table that takes writes) owners for the
+        tickets from before, then the retired index goes. A replica's tickets get their owners by replication."""
+        if f"index {LISTING_INDEX}" in changes:
+            # Every key attribute of the table and its new index: moto takes this list as the table's whole
+            # definition (AWS would merge it), and the table's own key must stay in it.
+            client.update_table(TableName=self.name, AttributeDefinitions=ATTRIBUTES,
+                                GlobalSecondaryIndexUpdates=[{"Create": self._listing_index()}])
+            self._wait_active(ctx, client)
+        if f"retire index {RETIRED_INDEX}" in changes:
+            if give_owners:
+                give_legacy_owners(ctx, client, self.name)
+            client.update_table(TableName=self.name, GlobalSecondaryIndexUpdates=[
+                {"Delete": {"IndexName": RETIRED_INDEX}}])
+            self._wait_active(ctx, client)
 
     def attributes(self, ctx: Context, live: dict[str, Any]) -> dict[str, Any]:
         return {"arn": live["TableArn"], "stream_arn": live.get("LatestStreamArn")}
@@ -116,7 +131,7 @@ class Table(Resource):
     @staticmethod
     def _listing_index() -> dict[str, Any]:
         return {"IndexName": LISTING_INDEX,
-                "KeySchema": [{"AttributeName": "kind", "KeyType": "HASH"},
+                "KeySchema": [{"AttributeName": "owner", "KeyType": "HASH"},
                               {"AttributeName": "createdOn", "KeyType": "RANGE"}],
                 "Projection": {"ProjectionType": "ALL"}}
 
@@ -152,6 +167,37 @@ class Table(Resource):
         ctx.aws.wait_until(lambda: self._pitr_status(client) in {"ENABLED", "UNSUPPORTED"},
                            what=f"point-in-time recovery of {self.name} in {self.region}",
                            timeout=PITR_WAIT_SECONDS, interval=5, progress=ctx.progress)
+
+
+def index_changes(live: dict[str, Any]) -> list[str]:
+    """What a live table's indexes lack (the listing index) or still have (the index from before owners)."""
+    names = {i["IndexName"] for i in live.get("GlobalSecondaryIndexes", [])}
+    changes = [] if LISTING_INDEX in names else [f"index {LISTING_INDEX}"]
+    return changes + ([f"retire index {RETIRED_INDEX}"] if RETIRED_INDEX in names else [])
+
+
+def give_legacy_owners(ctx: Context, client: Any, table: str) -> int:
+    """Gives every ticket without an owner the pseudo-owner `legacy:<createdBy>`, which puts it in the listing
+    index where its owner's claim (POST /owners/{owner}/claims) finds it. Conditional, so a re-run (or a ticket
+    that got an owner meanwhile) is left alone. Returns how many it changed."""
+    changed = 0
+    for page in client.get_paginator("scan").paginate(
+            TableName=table, FilterExpression="attribute_not_exists(#owner)", ProjectionExpression="id, createdBy",
+            ExpressionAttributeNames={"#owner": "owner"}):
+        for item in page.get("Items", []):
+            owner = LEGACY_OWNER_PREFIX + item.get("createdBy", {}).get("S", "unknown")
+            try:
+                client.update_item(TableName=table, Key={"id": item["id"]}, UpdateExpression="SET #owner = :owner",
+                                   ConditionExpression="attribute_not_exists(#owner)",
+                                   ExpressionAttributeNames={"#owner": "owner"},
+                                   ExpressionAttributeValues={":owner": {"S": owner}})
+                changed += 1
+            except ClientError as exc:
+                if error_code(exc) != "ConditionalCheckFailedException":
+                    raise
+    if changed:
+        ctx.progress(f"{changed} ticket(s) from before owners wait in {table} for their owners to claim them")
+    return changed
 
 
 class PointInTimeRecovery(Resource):
@@ -202,179 +248,3 @@ def delete_table(ctx: Context, record: dict[str, Any]) -> None:
     table = Table(record["region"], record["name"])
     ctx.aws.wait_until(lambda: table._gone(client), what=f"table {table.name} to be deleted",
                        timeout=TABLE_WAIT_SECONDS, interval=2, progress=ctx.progress)
-
-
-REPLICA_WAIT_SECONDS = 1800  # adding a replica takes minutes, more with data
-LISTED_WAIT_SECONDS = 120  # DescribeTable is eventually consistent: a new replica may not be listed at once
-# A replica in any status other than these will not become ACTIVE by waiting (DynamoDB ReplicaStatus enum).
-REPLICA_ON_ITS_WAY = ("CREATING", "UPDATING", "ACTIVE")
-
-
-class Replica(Resource):
-    """A global-tables (2019.11.21) replica of the primary's table in another region.
-
-    On AWS: UpdateTable(ReplicaUpdates) on the primary, then a bounded wait until DescribeTable lists the replica
-    (it is eventually consistent) and, later (`wait_active`), until it is ACTIVE; then point-in-time recovery is
-    turned on for the replica too (it is a per-replica setting, not inherited).
-    On an emulator endpoint (the local cloud, or AWS_ENDPOINT_URL at moto), which ignores ReplicaUpdates, the
-    replica table is created in the other region with the same schema and stream, tagged
-    `wildrydes:replica-of`, and the local cloud's replicator copies writes both ways over the streams. Which
-    path is taken follows from the endpoint alone, never from a read.
-    """
-
-    kind = "dynamodb-replica"
-    REPLICA_OF_TAG = "wildrydes:replica-of"
-
-    def __init__(self, primary_region: str, replica_region: str, table: str):
-        super().__init__(replica_region, table)
-        self.primary_region = primary_region
-
-    def emulated(self, ctx: Context) -> bool:
-        return ctx.aws.is_emulated("dynamodb", self.primary_region)
-
-    def _replica_status(self, ctx: Context) -> str | None:
-        primary = ctx.aws.client("dynamodb", self.primary_region).describe_table(TableName=self.name)["Table"]
-        return next((r.get("ReplicaStatus") for r in primary.get("Replicas", []) if r["RegionName"] == self.region),
-                    None)
-
-    def _emulated_replica(self, ctx: Context) -> dict[str, Any] | None:
-        client = ctx.aws.client("dynamodb", self.region)
-        table = none_if_missing(lambda: client.describe_table(TableName=self.name)["Table"])
-        if table is None:
-            return None
-        tags = client.list_tags_of_resource(ResourceArn=table["TableArn"]).get("Tags", [])
-        if {t["Key"]: t["Value"] for t in tags}.get(self.REPLICA_OF_TAG) != self.primary_region:
-            return None
-        return {"ReplicaStatus": table["TableStatus"], "emulated": True}
-
-    def find(self, ctx: Context) -> dict[str, Any] | None:
-        if self.emulated(ctx):
-            live = self._emulated_replica(ctx)
-        else:
-            status = self._replica_status(ctx)
-            if status is None and (ctx.state.get(self.kind, self.region, self.name) or {}).get("requested"):
-                # Requested by an earlier run (perhaps one killed right after): DescribeTable may not list it yet.
-                status = self._await_listed(ctx, required=False)
-            live = None if status is None else {"ReplicaStatus": status, "emulated": False}
-        if live is not None and live["ReplicaStatus"] == "ACTIVE":
-            live["_pitr"] = Table(self.region, self.name)._pitr_status(ctx.aws.client("dynamodb", self.region))
-        return live
-
-    def changes(self, ctx: Context, live: dict[str, Any]) -> list[str]:
-        status = live.get("ReplicaStatus")
-        if status != "ACTIVE":
-            return [f"wait for {status}"]
-        return ["point-in-time recovery"] if live.get("_pitr") == "DISABLED" else []
-
-    def create(self, ctx: Context) -> dict[str, Any]:
-        if not self.emulated(ctx):
-            # Recorded before the call: a run killed right after it still knows to look for the replica.
-            ctx.record(self, primary_region=self.primary_region, emulated=False, requested=True)
-            ctx.aws.client("dynamodb", self.primary_region).update_table(
-                TableName=self.name, ReplicaUpdates=[{"Create": {"RegionName": self.region}}])
-            self._await_listed(ctx, required=True)
-            # Adding a replica takes minutes; the workflow overlaps that with its other work and waits for
-            # ACTIVE (`wait_active`) at the end.
-            return {"primary_region": self.primary_region, "emulated": False, "requested": True}
-        ctx.progress(f"an emulator ignores global-table replicas: creating the replica table in {self.region}")
-        table = Table(self.region, self.name)
-        client = ctx.aws.client("dynamodb", self.region)
-        created = table.create_table(ctx, client, extra_tags={self.REPLICA_OF_TAG: self.primary_region})
-        ctx.record(self, primary_region=self.primary_region, emulated=True, arn=created["TableArn"])
-        table._wait_active(ctx, client)
-        table.enable_pitr(ctx, client)
-        return {"primary_region": self.primary_region, "emulated": True, "arn": created["TableArn"]}
-
-    def _await_listed(self, ctx: Context, required: bool) -> str | None:
-        """The replica's status once the primary's DescribeTable lists it (bounded); None if it never does and
-        `required` is false."""
-        seen: list[str] = []
-
-        def listed() -> bool:
-            status = self._replica_status(ctx)
-            if status is not None:
-                seen.append(status)
-            return status is not None
-        try:
-            ctx.aws.wait_until(listed, what=f"replica of {self.name} in {self.region} to be listed",
-                               timeout=LISTED_WAIT_SECONDS, interval=2, progress=ctx.progress)
-        except WildrydesError:
-            if required:
-                raise
-            return None
-        return seen[-1]
-
-    def update(self, ctx: Context, live: dict[str, Any], changes: list[str]) -> dict[str, Any]:
-        if "point-in-time recovery" in changes:
-            Table(self.region, self.name).enable_pitr(ctx, ctx.aws.client("dynamodb", self.region))
-        return self.attributes(ctx, live)  # still being created: wait_active covers it
-
-    def attributes(self, ctx: Context, live: dict[str, Any]) -> dict[str, Any]:
-        attributes = {"primary_region": self.primary_region, "emulated": bool(live.get("emulated"))}
-        return attributes if attributes["emulated"] else {**attributes, "requested": True}
-
-    def wait_active(self, ctx: Context) -> None:
-        """Waits until the replica is ACTIVE (it takes minutes), then turns its point-in-time recovery on."""
-        if ctx.dry_run or self.emulated(ctx):
-            return  # an emulated replica is a table that was ACTIVE, with PITR, when made
-
-        def active() -> bool:
-            status = self._replica_status(ctx)
-            if status is not None and status not in REPLICA_ON_ITS_WAY:
-                raise WildrydesError(
-                    f"replica of {self.name} in {self.region} is {status}: it will not become ACTIVE",
-                    hint=REPLICA_HINTS.get(status, "see the DynamoDB console for the replica's status"))
-            return status == "ACTIVE"
-        ctx.aws.wait_until(active, what=f"replica of {self.name} in {self.region} to be ACTIVE (it takes minutes)",
-                           timeout=REPLICA_WAIT_SECONDS, interval=10, progress=ctx.progress)
-        Table(self.region, self.name).enable_pitr(ctx, ctx.aws.client("dynamodb", self.region))
-
-
-REPLICA_HINTS = {
-    "REGION_DISABLED": "the region is not enabled for this account: enable it, then run the command again",
-    "REPLICATION_NOT_AUTHORIZED": "DynamoDB may not replicate into that region (an SCP or opt-in setting); "
-                                  "allow it, then run the command again",
-    "INACCESSIBLE_ENCRYPTION_CREDENTIALS": "the replica's KMS key is not accessible: fix the key's policy",
-    "CREATION_FAILED": "DynamoDB could not create the replica: run `wildrydes cleanup`, then replicate again",
-    "ARCHIVED": "the replica was archived after its KMS key stayed inaccessible: remove it and replicate again",
-    "ARCHIVING": "the replica is being archived after its KMS key became inaccessible",
-    "DELETING": "the replica is being deleted: wait, then run the command again",
-}
-
-
-def delete_replica(ctx: Context, record: dict[str, Any]) -> None:
-    """Removes the replica (on an emulator: the replica table itself), waiting until it is gone."""
-    if record.get("emulated"):
-        delete_table(ctx, record)
-        return
-    client = ctx.aws.client("dynamodb", record["primary_region"])
-    replica = Replica(record["primary_region"], record["region"], record["name"])
-    status = none_if_missing(lambda: replica._replica_status(ctx))
-    if status is None and record.get("requested"):
-        status = none_if_missing(lambda: replica._await_listed(ctx, required=False))
-    if status is None:
-        return  # not a replica (any more)
-    if status == "DELETING":
-        _wait_replica_gone(ctx, client, record)
-        return
-    try:
-        client.update_table(TableName=record["name"], ReplicaUpdates=[{"Delete": {"RegionName": record["region"]}}])
-    except ClientError as exc:
-        if is_not_found(exc):
-            return
-        _refuse_replica_source(exc, record)
-        raise
-    _wait_replica_gone(ctx, client, record)
-
-
-def _wait_replica_gone(ctx: Context, client: Any, record: dict[str, Any]) -> None:
-    def gone() -> bool:
-        try:
-            replicas = client.describe_table(TableName=record["name"])["Table"].get("Replicas", [])
-        except ClientError as exc:
-            if is_not_found(exc):
-                return True
-            raise
-        return all(r["RegionName"] != record["region"] for r in replicas)
-    ctx.aws.wait_until(gone, what=f"replica of {record['name']} in {record['region']} to be deleted",
-                       timeout=REPLICA_WAIT_SECONDS, interval=10, progress=ctx.progress)

@@ -4,6 +4,7 @@ REST API and the invoke permissions, in one region (the primary; `replicate` reu
 
 from __future__ import annotations
 
+import re
 import urllib.parse
 from dataclasses import dataclass
 from typing import Any
@@ -22,24 +23,35 @@ MODULE = "build-api"
 
 @dataclass(frozen=True)
 class FunctionSpec:
-    """One handler of lambda_src/: its route and exactly the DynamoDB actions it needs."""
+    """One handler of lambda_src/: its route and exactly the DynamoDB actions it needs, on the table and on the
+    listing index."""
 
     short_name: str
     handler: str
     method: str
     path: str
     authorization: str
-    table_actions: tuple[str, ...]
-    on_index: bool = False
+    table_actions: tuple[str, ...] = ()
+    index_actions: tuple[str, ...] = ()
 
 
+# Tickets belong to an owner, and the path names it: the web app's identity role may invoke only paths with its
+# own owner in them (its principal tag, see build_ui.identity_policy), so API Gateway itself refuses another's.
+OWNER_TICKETS = "/owners/{owner}/tickets"
+OWNER_CLAIMS = "/owners/{owner}/claims"
 FUNCTIONS = (
-    FunctionSpec("list-tickets", "list_tickets.handler", "GET", "/ticket", "AWS_IAM", ("dynamodb:Query",),
-                 on_index=True),
-    FunctionSpec("create-ticket", "create_ticket.handler", "POST", "/ticket", "AWS_IAM", ("dynamodb:PutItem",)),
+    FunctionSpec("list-tickets", "list_tickets.handler", "GET", OWNER_TICKETS, "AWS_IAM",
+                 index_actions=("dynamodb:Query",)),
+    # A retried create (the client names the id) reads the ticket that is already there.
+    FunctionSpec("create-ticket", "create_ticket.handler", "POST", OWNER_TICKETS, "AWS_IAM",
+                 table_actions=("dynamodb:PutItem", "dynamodb:GetItem")),
+    # Tickets from before owners existed, found by their pseudo-owner and given to the caller's owner.
+    FunctionSpec("claim-tickets", "claim_tickets.handler", "POST", OWNER_CLAIMS, "AWS_IAM",
+                 table_actions=("dynamodb:UpdateItem",), index_actions=("dynamodb:Query",)),
     # Route 53 health checks cannot sign requests, so /health is open; it reveals only region and status.
-    FunctionSpec("health", "health.handler", "GET", "/health", "NONE", ("dynamodb:GetItem",)),
+    FunctionSpec("health", "health.handler", "GET", "/health", "NONE", table_actions=("dynamodb:GetItem",)),
 )
+TICKET_PATHS = (OWNER_TICKETS, OWNER_CLAIMS)
 
 
 def function_name(ctx: Context, spec: FunctionSpec) -> str:
@@ -53,9 +65,15 @@ def api_name(ctx: Context) -> str:
 def _function_policy(ctx: Context, region: str, spec: FunctionSpec) -> dict[str, Any]:
     table = table_arn(ctx, region, ctx.config.api.table)
     log_group = log_group_arn(ctx, region, f"/aws/lambda/{function_name(ctx, spec)}")
+    statements = []
+    if spec.table_actions:
+        statements.append({"Sid": "Tickets", "Effect": "Allow", "Action": list(spec.table_actions),
+                           "Resource": table})
+    if spec.index_actions:
+        statements.append({"Sid": "TicketsByOwner", "Effect": "Allow", "Action": list(spec.index_actions),
+                           "Resource": f"{table}/index/{LISTING_INDEX}"})
     return {"Version": "2012-10-17", "Statement": [
-        {"Sid": "Tickets", "Effect": "Allow", "Action": list(spec.table_actions),
-         "Resource": f"{table}/index/{LISTING_INDEX}" if spec.on_index else table},
+        *statements,
         # The log group is made by the tool, so the function only needs to write streams and events.
         {"Sid": "OwnLogs", "Effect": "Allow", "Action": ["logs:CreateLogStream", "logs:PutLogEvents"],
          "Resource": f"{log_group}:*"},
@@ -108,7 +126,8 @@ def build_region(ctx: Context, region: str) -> dict[str, Any]:
     api_id = api_attributes.get("id", PLACEHOLDER)
     # API Gateway may invoke each function for its own method and path, on the configured stage only.
     converge(ctx, [InvokePermission(region, function_name(ctx, spec),
-                                    execute_api_arn(ctx, region, api_id, ctx.config.api.stage, spec.method, spec.path))
+                                    execute_api_arn(ctx, region, api_id, ctx.config.api.stage, spec.method,
+                                                    any_parameter(spec.path)))
                    for spec in FUNCTIONS])
     if not ctx.dry_run:
         # A new function is Pending for a while and refuses invocations: the API serves once all are Active.
@@ -119,15 +138,27 @@ def build_region(ctx: Context, region: str) -> dict[str, Any]:
 
 
 def deployed_apis(ctx: Context) -> dict[str, dict[str, Any]]:
-    """The REST APIs build-api (and replicate) recorded, by region."""
-    return {r["region"]: r for r in ctx.state.resources.values()
+    """The REST APIs build-api (and replicate) recorded, by region, each with its invoke `url` (a run that died
+    right after CreateRestApi recorded only the id)."""
+    return {r["region"]: {**r, "url": r.get("url") or ctx.target.api_url(r["region"], r["id"], ctx.config.api.stage)}
+            for r in ctx.state.resources.values()
             if r["kind"] == RestApi.kind and r["name"] == api_name(ctx) and r.get("id")}
 
 
-def invoke_policy(ctx: Context, apis: dict[str, dict[str, Any]]) -> dict[str, Any]:
-    """Only execute-api:Invoke, only on GET and POST /ticket of this deployment's API stage(s)."""
-    resources = [execute_api_arn(ctx, region, api["id"], ctx.config.api.stage, method, "/ticket")
-                 for region, api in sorted(apis.items()) for method in ("GET", "POST")]
+def any_parameter(path: str) -> str:
+    """A route's path as an execute-api ARN matches every request of it: each {parameter} becomes `*` (IAM
+    compares the ARN of the path requested, `/owners/1234/tickets`, never the template)."""
+    return re.sub(r"\{[^}/]+\}", "*", path)
+
+
+def invoke_policy(ctx: Context, apis: dict[str, dict[str, Any]], owner: str = "*") -> dict[str, Any]:
+    """Only execute-api:Invoke, only on the ticket routes of this deployment's API stage(s), only for `owner`:
+    the operator's policy names every owner (`*`: it is the deployment's admin, and the game day's canary writes
+    as the owner `operator`); the web identity's names its own, `${aws:PrincipalTag/owner}`."""
+    routes = [("GET", OWNER_TICKETS), ("POST", OWNER_TICKETS)] + ([("POST", OWNER_CLAIMS)] if owner != "*" else [])
+    resources = [execute_api_arn(ctx, region, api["id"], ctx.config.api.stage, method,
+                                 path.replace("{owner}", owner))
+                 for region, api in sorted(apis.items()) for method, path in routes]
     return {"Version": "2012-10-17", "Statement": [
         {"Sid": "InvokeTicketRoutes", "Effect": "Allow", "Action": "execute-api:Invoke", "Resource": resources}]}
 

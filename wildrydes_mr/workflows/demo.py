@@ -34,13 +34,13 @@ def signed_round_trip(ctx, api_url: str) -> dict[str, Any]:
                        clock=Clock())
     created = api.create_ticket(DEMO_TICKET)
     if created.status != 201:
-        raise WildrydesError(f"signed POST /ticket answered {created.status}: {created.body}")
+        raise WildrydesError(f"signed POST /{api.tickets_path} answered {created.status}: {created.body}")
     listed = api.list_tickets(limit=10)
     if listed.status != 200 or created.body["id"] not in [t["id"] for t in listed.body["tickets"]]:
-        raise WildrydesError(f"signed GET /ticket did not return the new ticket ({listed.status})")
-    unsigned = api.request("GET", "ticket", sign=False)
+        raise WildrydesError(f"signed GET /{api.tickets_path} did not return the new ticket ({listed.status})")
+    unsigned = api.request("GET", api.tickets_path, sign=False)
     if unsigned.status != 403:
-        raise WildrydesError(f"an unsigned GET /ticket answered {unsigned.status}, not 403")
+        raise WildrydesError(f"an unsigned GET /{api.tickets_path} answered {unsigned.status}, not 403")
     return {"created_ticket": created.body, "read_back_signed": True, "unsigned_get_status": unsigned.status}
 
 

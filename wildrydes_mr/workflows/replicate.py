@@ -13,7 +13,7 @@ from wildrydes_mr.aws import Clock
 from wildrydes_mr.engine import PLACEHOLDER, UPDATE, Action, Context, converge, converge_one, in_parallel
 from wildrydes_mr.errors import UsageError
 from wildrydes_mr.objectives import require_predicted_rto_within_objective
-from wildrydes_mr.resources import acm, domains, dynamodb, route53
+from wildrydes_mr.resources import acm, domains, dynamodb_replica, route53
 from wildrydes_mr.resources.route53 import fqdn
 from wildrydes_mr.workflows import build_api, build_ui
 
@@ -56,7 +56,7 @@ def replicate_region(ctx: Context, region: str, zone_id: str) -> dict[str, Any]:
     converge(ctx, _validation_records(zone_id, certificate))
     replica = None
     if region != config.regions.primary:
-        replica = dynamodb.Replica(config.regions.primary, region, config.api.table)
+        replica = dynamodb_replica.Replica(config.regions.primary, region, config.api.table)
         converge_one(ctx, replica)
     api = build_api.build_region(ctx, region)
     if not ctx.dry_run:

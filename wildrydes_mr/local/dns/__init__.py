@@ -17,7 +17,8 @@ what moto holds:
 - **Health checks.** Each health check in moto is probed every RequestInterval (x time_scale) on its own
   thread, against the endpoint its FullyQualifiedDomainName resolves to (in-process, no TLS). Route 53's
   rules: 2xx/3xx is a pass; the status flips after FailureThreshold consecutive failures, and back after as
-  many consecutive passes; a new check is healthy until then. Transitions are kept in `events`.
+  many consecutive passes; a new check is healthy until then. Transitions are kept in `events`. During a local
+  outage of a region (outage.py) its gateway answers 503, so its checks fail by themselves.
 - **Failover and client caching.** The failover name answers PRIMARY while its health check is healthy, else
   SECONDARY if healthy, else PRIMARY again (Route 53's documented failover behaviour). The answer is cached
   the way a client's resolver caches it: for the record's TTL x time_scale (alias records carry the target's

@@ -17,6 +17,10 @@ no per-deployment snapshot, so the live resources are served (a method change is
 deployment); API keys, usage plans, Lambda/Cognito authorizers, VTL mapping templates and non-Lambda
 integrations are not served (they answer 500/401/403, and are logged). A path that is not in its normal form
 (empty, "." or ".." segments) is refused rather than routed: the signature and the route must see one path.
+
+During a local outage of its region (`outage`, see outage.py) the gateway answers every request — custom domains
+and health checks' probes too — 503 {"message": "Service Unavailable (local outage of <region>)"} with the API's
+DEFAULT_5XX gateway response headers (CORS, so a page can read it), and invokes no function.
 """
 
 from __future__ import annotations
@@ -32,6 +36,7 @@ from urllib.parse import quote, unquote
 from ..credentials import CredentialStore, LocalCredential
 from ..http_server import LocalHttpServer
 from ..moto_access import TtlCache, items, moto_client
+from ..outage import Outage, unavailable_message
 from ..sigv4_verify import split_target
 from .authorization import Authorizer, IamPrincipals, Principals, execute_api_arn
 from .invocation import LAMBDA_URI, STAGE_VARIABLE, FunctionConfig, Invoker, load_function
@@ -59,8 +64,9 @@ class LocalGateway:
     def __init__(self, region: str, aws_endpoint: str, credentials: CredentialStore, lambda_src_dir: Path,
                  admin_credentials: LocalCredential, host: str = "127.0.0.1", port: int = 0, *,
                  cache_ttl: float = 1.0, max_workers_per_function: int = 4, check_invoke_permission: bool = True,
-                 principals: Principals | None = None) -> None:
+                 principals: Principals | None = None, outage: Outage | None = None) -> None:
         self.region = region
+        self.outage = outage
         self.aws_endpoint = aws_endpoint
         self.credentials = credentials
         self.admin_credentials = admin_credentials
@@ -212,7 +218,10 @@ class LocalGateway:
         request_id = str(uuid.uuid4())
         routed_target: str | None = None
         try:
-            response, routed_target = serve(request_id)
+            if self.outage is not None and self.outage.is_out(self.region):
+                response, routed_target = self._unavailable(request, domain)
+            else:
+                response, routed_target = serve(request_id)
         except Exception as exc:  # a gateway bug or moto unreachable: API Gateway's generic 500
             logger.exception("local API gateway error for %s %s%s", request.method, split_target(request.target)[0],
                              f" on {domain}" if domain else "")
@@ -235,27 +244,41 @@ class LocalGateway:
             return []
         return list(api.gateway_headers(status).items()) if api else []
 
+    def _unavailable(self, request: GatewayRequest, domain: str | None) -> tuple[GatewayResponse, str | None]:
+        """The local outage's answer; the routed target only to find the API's gateway responses."""
+        routed_target: str | None = request.target
+        if domain is not None:
+            mapped = self._map_domain(domain, *split_target(request.target))
+            routed_target = None if isinstance(mapped, GatewayResponse) else mapped[1]
+        return json_error(503, unavailable_message(self.region), note="local outage"), routed_target
+
     def _handle_domain(self, domain: str, request: GatewayRequest,
                        request_id: str) -> tuple[GatewayResponse, str | None]:
-        raw_path, query = split_target(request.target)
+        mapped = self._map_domain(domain, *split_target(request.target))
+        if isinstance(mapped, GatewayResponse):
+            return mapped, None
+        route_path, routed_target = mapped
+        return self._handle(request, request_id, route_path=route_path, domain=domain), routed_target
+
+    def _map_domain(self, domain: str, raw_path: str, query: str) -> tuple[str, str] | GatewayResponse:
+        """(`/{api_id}/{stage}/...` path, routed target) a custom-domain path maps to, or API Gateway's refusal."""
         mappings = self._domain_cache.get(("domain", domain), lambda: self._load_domain(domain))
         if mappings is None:
             # API Gateway's answer for a Host it has no custom domain for (in this region).
-            return json_error(403, "Forbidden", "ForbiddenException", f"unknown custom domain {domain}"), None
+            return json_error(403, "Forbidden", "ForbiddenException", f"unknown custom domain {domain}")
         selected = select_mapping(mappings, raw_path)
         if selected is None:
             # No mapping for this path: API Gateway answers {"message": "Forbidden"}, as for an unknown domain.
-            return json_error(403, "Forbidden", "ForbiddenException", f"no base path mapping on {domain}"), None
+            return json_error(403, "Forbidden", "ForbiddenException", f"no base path mapping on {domain}")
         mapping, rest = selected
         stage = mapping.get("stage")
         if not stage:
             # A mapping without a stage: the caller names the stage after the base path.
             if not rest or not rest[0]:
-                return missing_auth_token(f"no stage in path on {domain}"), None
+                return missing_auth_token(f"no stage in path on {domain}")
             stage, rest = unquote(rest[0]), rest[1:]
         route_path = "/".join(["", quote(mapping["restApiId"], safe=""), quote(stage, safe=""), *rest])
-        routed_target = route_path + (f"?{query}" if query else "")
-        return self._handle(request, request_id, route_path=route_path, domain=domain), routed_target
+        return route_path, route_path + (f"?{query}" if query else "")
 
     def _handle(self, request: GatewayRequest, request_id: str, route_path: str | None = None,
                 domain: str | None = None) -> GatewayResponse:
@@ -290,7 +313,10 @@ class LocalGateway:
         caller: LocalCredential | None = None
         auth_type = method_def.get("authorizationType") or "NONE"
         if auth_type == "AWS_IAM":
-            arn = execute_api_arn(self.region, self.account, api.api_id, stage_name, method, route.resource.path)
+            # IAM is asked about the path requested (`/owners/1234/tickets`), not the resource's template
+            # (`/owners/{owner}/tickets`): a policy names the paths a caller may invoke.
+            arn = execute_api_arn(self.region, self.account, api.api_id, stage_name, method,
+                                  "/" + "/".join(segments))
             authorized = self.authorizer.authorize(request, raw_path, query, method, arn)
             if isinstance(authorized, GatewayResponse):
                 return authorized

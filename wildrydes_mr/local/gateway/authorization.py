@@ -4,8 +4,12 @@
    (sigv4_verify): the local operator's keys, and the ones its Cognito stand-in handed out (which expire).
 2. Authorization: the caller's identity-based policies are evaluated (iam_policy, strict: anything it cannot
    evaluate denies) for `execute-api:Invoke` on `arn:aws:execute-api:<region>:<account>:<api>/<stage>/<METHOD>/
-   <resource path>`, and a request they do not allow gets AWS's 403: "User: <arn> is not authorized to perform:
-   execute-api:Invoke on resource: <arn>" (as API Gateway words it).
+   <path>`: the path as requested (its segments percent-decoded), not the resource's `{param}` template (API
+   Gateway's guide grants `GET /pets/{petId}` for one pet as `.../GET/pets/a1b2`:
+   https://docs.aws.amazon.com/apigateway/latest/developerguide/api-gateway-control-access-using-iam-policies-to-invoke-api.html),
+   so `${aws:PrincipalTag/owner}` in a Resource limits a caller to their own path. A request the policies do not
+   allow gets AWS's 403: "User: <arn> is not authorized to perform: execute-api:Invoke on resource: <arn>" (as
+   API Gateway words it).
 
 Whose policies (`Principals`): for credentials a Cognito identity pool issued, the authenticated role mapped to
 that pool (SetIdentityPoolRoles, held by the local cloud's identity stand-in); for an IAM user's keys (the local

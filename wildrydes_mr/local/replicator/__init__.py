@@ -14,6 +14,12 @@ NEW_AND_OLD_IMAGES), and this module, running in threads of the local-cloud daem
 - no ping-pong: a write this replicator made shows up in its target region's stream; it is recognised by
   (region, key, image digest) and taken as an observation of that region's state, never as a new write.
 
+A local outage (`unavailable(region)`, see outage.py) pauses a region's side: its stream is not read and nothing is
+written to it, so nothing crosses to or from it. The keys it lacks stay dirty and its stream keeps its position:
+once the outage ends, the region's stream is read on from where it stopped and the region is brought to the
+winners, so no write is lost and none is made twice. A table first seen during an outage of one of its regions
+is picked up (and backfilled) once it ends.
+
 Convergence is state based: for every key the replicator keeps the winning image and the digest of the last state
 it saw (or wrote) in each region, and rewrites a region whose state differs from the winner. A user write that
 races with a replicated write is therefore repaired on the next poll rather than left diverged.
@@ -59,8 +65,10 @@ class Replicator(StreamReading):
     """Emulates global tables between `regions` of the moto server at `aws_endpoint`."""
 
     def __init__(self, aws_endpoint: str, regions: list[str], access_key_id: str, secret_access_key: str,
-                 poll_interval: float = 0.1):
+                 poll_interval: float = 0.1, unavailable: Callable[[str], bool] | None = None):
+        """`unavailable(region)`: True while the region is out (a local outage); its side of replication pauses."""
         self.aws_endpoint = aws_endpoint
+        self._unavailable = unavailable or (lambda region: False)
         # Sorted, so that a region's rank (the tie-break of last writer wins) does not depend on argument order.
         self.regions = sorted(dict.fromkeys(regions))
         self.poll_interval = poll_interval
@@ -100,7 +108,8 @@ class Replicator(StreamReading):
         with self._lock:
             tables = list(self._tables.values())
         return {"tables": {table.name: {"regions": sorted(table.members), "replicated": table.replicated,
-                                        "lag_seconds": table.lag_seconds} for table in tables}}
+                                        "lag_seconds": table.lag_seconds} for table in tables},
+                "paused": [region for region in self.regions if self._unavailable(region)]}
 
     # -- the loop ----------------------------------------------------------------------------------------------------
     def _run(self) -> None:
@@ -224,9 +233,13 @@ class Replicator(StreamReading):
     # -- data plane ----------------------------------------------------------------------------------------------
     def _sync(self, table: _Table) -> None:
         if not table.backfilled:
+            if any(self._unavailable(region) for region in table.members):
+                return  # the backfill scans every region: it waits for the outage to end
             self._backfill(table)
             table.backfilled = True
         for member in table.members.values():
+            if self._unavailable(member.region):
+                continue  # its stream is read on from here once the outage ends
             self._guard(f"table {table.name} in {member.region}", self._read_stream, table, member)
         self._reconcile(table)
         self._prune(table)
@@ -266,6 +279,9 @@ class Replicator(StreamReading):
                     writes[region].append(key_id)
         failed: set[str] = set()
         for region, key_ids in writes.items():
+            if self._unavailable(region):
+                failed.update(key_ids)  # written once the outage ends
+                continue
             context = f"writing table {table.name} in {region}"
             for index, chunk in enumerate(_chunks(key_ids, BATCH_WRITE_LIMIT)):
                 if self._stop.is_set() or not self._guard(context, self._write, table, region, chunk):

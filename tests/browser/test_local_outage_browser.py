@@ -1,0 +1,122 @@
+"""A regional outage, as a person using the app lives it, on the real local cloud: build-api, build-ui and
+replicate deploy both regions; `wildrydes local outage eu-west-1` takes the primary's sign-in, site bucket and
+API down at once (moto stays up). A new browser session still loads the site (CloudFront's origin group, from
+the secondary's bucket), the same user signs in again (through the secondary's identity pool), sees the tickets
+made before the outage (replicated) and makes new ones; another user sees none of them (their owner path is
+not theirs to invoke); after `outage --end` the page is back on the primary, which holds every ticket.
+Screenshots: artifacts/screenshots/test_a_user_rides_out_the_loss_of_the_primary_region/."""
+
+from __future__ import annotations
+
+import sys
+from pathlib import Path
+
+import pytest
+from playwright.sync_api import Page, expect
+
+sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "e2e"))
+from e2e_helpers import moto_client, wildrydes, wildrydes_json  # noqa: E402
+
+from wildrydes_mr.local import facebook  # noqa: E402
+
+PRIMARY, SECONDARY = "eu-west-1", "ap-southeast-1"
+
+
+@pytest.fixture(scope="module")
+def replicated(tmp_path_factory):
+    workdir = tmp_path_factory.mktemp("browser-outage")
+    config = workdir / "outage.yaml"
+    config.write_text("local: {time_scale: 0.1}\n")
+    started = wildrydes_json(workdir, "local", "up", config=config)
+    try:
+        wildrydes_json(workdir, "build-api", config=config)
+        wildrydes_json(workdir, "build-ui", config=config)
+        site_url = wildrydes_json(workdir, "replicate", config=config)["site_url"]
+        yield {"workdir": workdir, "config": config, "site_url": site_url, "aws_endpoint": started["aws_endpoint"]}
+    finally:
+        wildrydes(workdir, "local", "outage", "--end", check=False, config=config)
+        wildrydes(workdir, "local", "down", check=False, config=config)
+
+
+def tid(page: Page, test_id: str):
+    return page.get_by_test_id(test_id)
+
+
+def sign_in(page: Page, site_url: str, name: str) -> None:
+    page.goto(site_url)
+    tid(page, "signin-name").fill(name)
+    tid(page, "signin-button").click()
+    expect(tid(page, "user-name")).to_have_text(name)
+
+
+def create(page: Page, description: str) -> None:
+    tid(page, "ticket-description").fill(description)
+    tid(page, "ticket-assigned").fill("Stable crew")
+    tid(page, "ticket-priority").select_option("high")
+    tid(page, "ticket-status").select_option("open")
+    tid(page, "ticket-submit").click()
+    expect(tid(page, "ticket-item").filter(has_text=description)).to_have_count(1)
+    expect(tid(page, "form-error")).to_be_hidden()
+
+
+def owners_in(endpoint: str, region: str, owner: str) -> set[str]:
+    items = moto_client(endpoint, "dynamodb", region).scan(TableName="SXRTickets")["Items"]
+    return {item["description"]["S"] for item in items if item.get("owner", {}).get("S") == owner}
+
+
+def test_a_user_rides_out_the_loss_of_the_primary_region(new_page, replicated, shot):
+    site_url, workdir, config = replicated["site_url"], replicated["workdir"], replicated["config"]
+    before = ["Before the outage: the saddle squeaks.", "Before the outage: a wing feather is loose."]
+    page = new_page()
+    sign_in(page, site_url, "Ada Rider")
+    expect(tid(page, "region")).to_have_text(PRIMARY)
+    for description in before:
+        create(page, description)
+    shot("ada's tickets in the primary", page)
+
+    status = wildrydes_json(workdir, "local", "outage", PRIMARY, config=config)
+    assert status["outage"] == [PRIMARY]
+    assert wildrydes_json(workdir, "local", "status", config=config)["outage"] == [PRIMARY]
+
+    # A new session, with the primary's sign-in, site bucket and API all down.
+    during = new_page()
+    sign_in(during, site_url, "Ada Rider")
+    expect(tid(during, "region")).to_contain_text(SECONDARY)
+    expect(tid(during, "region")).to_have_attribute("data-down", PRIMARY)
+    for description in before:  # replicated before the outage
+        expect(tid(during, "ticket-item").filter(has_text=description)).to_have_count(1)
+    shot("ada signs in again through the secondary", during)
+    during_ticket = "During the outage: written in the secondary."
+    create(during, during_ticket)
+    shot("ada creates a ticket during the outage", during)
+
+    other = new_page()
+    sign_in(other, site_url, "Bea Rider")
+    expect(tid(other, "region")).to_contain_text(SECONDARY)
+    expect(other.get_by_text("No tickets yet")).to_be_visible()
+    expect(tid(other, "ticket-item")).to_have_count(0)
+    shot("bea sees none of ada's tickets", other)
+
+    wildrydes_json(workdir, "local", "outage", "--end", config=config)
+    # The page goes back to the failover name by itself once the primary answers (it probes the primary's
+    # /health every few seconds); the name answers from the primary once Route 53 (the local DNS plane) has
+    # seen its health check pass again — the region button asks which region serves.
+    expect(tid(during, "region")).to_have_attribute("data-down", "", timeout=30_000)
+    for _ in range(60):
+        if tid(during, "region").inner_text().strip() == PRIMARY:
+            break
+        tid(during, "region-refresh").click()
+        during.wait_for_timeout(500)
+    expect(tid(during, "region")).to_have_text(PRIMARY)
+    after_ticket = "After the outage: back in the primary."
+    create(during, after_ticket)
+    during.get_by_role("button", name="Refresh", exact=True).click()
+    for description in [*before, during_ticket, after_ticket]:
+        expect(tid(during, "ticket-item").filter(has_text=description)).to_have_count(1)
+    shot("after the outage, every ticket in the primary", during)
+    # The primary's table holds them all (the secondary's write came back through replication), under Ada's
+    # owner; Bea owns nothing.
+    ada, bea = facebook.user_id("Ada Rider"), facebook.user_id("Bea Rider")
+    endpoint = replicated["aws_endpoint"]
+    assert owners_in(endpoint, PRIMARY, ada) >= {*before, during_ticket, after_ticket}
+    assert owners_in(endpoint, PRIMARY, bea) == set()
