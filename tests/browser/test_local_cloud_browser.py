@@ -19,7 +19,8 @@ import pytest
 from playwright.sync_api import Page, expect
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "e2e"))
-from e2e_helpers import moto_client, wildrydes, wildrydes_json  # noqa: E402
+from e2e_helpers import local_deployment, moto_client, wildrydes_json  # noqa: E402
+from local_cloud_steps import create, sign_in, tid  # noqa: E402
 
 from wildrydes_mr.local import facebook  # noqa: E402
 
@@ -30,36 +31,9 @@ CREDENTIAL_LIFETIME_S = 8  # the stand-in's credentials live 8 s here (Cognito's
 
 @pytest.fixture(scope="module")
 def deployed(tmp_path_factory):
-    workdir = tmp_path_factory.mktemp("browser-local")
-    config = workdir / "browser.yaml"
-    config.write_text(f"local: {{credential_lifetime: {CREDENTIAL_LIFETIME_S}}}\n")
-    started = wildrydes_json(workdir, "local", "up", config=config)
-    try:
-        wildrydes_json(workdir, "build-api", config=config)
-        ui = wildrydes_json(workdir, "build-ui", config=config)
-        yield {"workdir": workdir, "config": config, "site_url": ui["site_url"],
-               "aws_endpoint": started["aws_endpoint"]}
-    finally:
-        wildrydes(workdir, "local", "down", check=False, config=config)
-
-
-def tid(page: Page, test_id: str):
-    return page.get_by_test_id(test_id)
-
-
-def sign_in(page: Page, site_url: str, name: str) -> None:
-    page.goto(site_url)
-    tid(page, "signin-name").fill(name)
-    tid(page, "signin-button").click()
-    expect(tid(page, "user-name")).to_have_text(name)
-
-
-def create(page: Page, description: str) -> None:
-    tid(page, "ticket-description").fill(description)
-    tid(page, "ticket-assigned").fill("Stable crew")
-    tid(page, "ticket-priority").select_option("medium")
-    tid(page, "ticket-status").select_option("open")
-    tid(page, "ticket-submit").click()
+    config = f"local: {{credential_lifetime: {CREDENTIAL_LIFETIME_S}}}\n"
+    with local_deployment(tmp_path_factory.mktemp("browser-local"), config, "build-api", "build-ui") as env:
+        yield {**env, "site_url": env["build-ui"]["site_url"], "aws_endpoint": env["started"]["aws_endpoint"]}
 
 
 def ticket_answers(page: Page) -> list[tuple[str, int, str]]:

@@ -12,10 +12,11 @@ import sys
 from pathlib import Path
 
 import pytest
-from playwright.sync_api import Page, expect
+from playwright.sync_api import expect
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "e2e"))
-from e2e_helpers import moto_client, wildrydes, wildrydes_json  # noqa: E402
+from e2e_helpers import local_deployment, moto_client, wildrydes_json  # noqa: E402
+from local_cloud_steps import create, sign_in, tid  # noqa: E402
 
 from wildrydes_mr.local import facebook  # noqa: E402
 
@@ -24,39 +25,9 @@ PRIMARY, SECONDARY = "eu-west-1", "ap-southeast-1"
 
 @pytest.fixture(scope="module")
 def replicated(tmp_path_factory):
-    workdir = tmp_path_factory.mktemp("browser-outage")
-    config = workdir / "outage.yaml"
-    config.write_text("local: {time_scale: 0.1}\n")
-    started = wildrydes_json(workdir, "local", "up", config=config)
-    try:
-        wildrydes_json(workdir, "build-api", config=config)
-        wildrydes_json(workdir, "build-ui", config=config)
-        site_url = wildrydes_json(workdir, "replicate", config=config)["site_url"]
-        yield {"workdir": workdir, "config": config, "site_url": site_url, "aws_endpoint": started["aws_endpoint"]}
-    finally:
-        wildrydes(workdir, "local", "outage", "--end", check=False, config=config)
-        wildrydes(workdir, "local", "down", check=False, config=config)
-
-
-def tid(page: Page, test_id: str):
-    return page.get_by_test_id(test_id)
-
-
-def sign_in(page: Page, site_url: str, name: str) -> None:
-    page.goto(site_url)
-    tid(page, "signin-name").fill(name)
-    tid(page, "signin-button").click()
-    expect(tid(page, "user-name")).to_have_text(name)
-
-
-def create(page: Page, description: str) -> None:
-    tid(page, "ticket-description").fill(description)
-    tid(page, "ticket-assigned").fill("Stable crew")
-    tid(page, "ticket-priority").select_option("high")
-    tid(page, "ticket-status").select_option("open")
-    tid(page, "ticket-submit").click()
-    expect(tid(page, "ticket-item").filter(has_text=description)).to_have_count(1)
-    expect(tid(page, "form-error")).to_be_hidden()
+    with local_deployment(tmp_path_factory.mktemp("browser-outage"), "local: {time_scale: 0.1}\n",
+                          "build-api", "build-ui", "replicate") as env:
+        yield {**env, "site_url": env["replicate"]["site_url"], "aws_endpoint": env["started"]["aws_endpoint"]}
 
 
 def owners_in(endpoint: str, region: str, owner: str) -> set[str]:
@@ -71,7 +42,8 @@ def test_a_user_rides_out_the_loss_of_the_primary_region(new_page, replicated, s
     sign_in(page, site_url, "Ada Rider")
     expect(tid(page, "region")).to_have_text(PRIMARY)
     for description in before:
-        create(page, description)
+        create(page, description, priority="high")
+        expect(tid(page, "ticket-item").filter(has_text=description)).to_have_count(1)
     shot("ada's tickets in the primary", page)
 
     status = wildrydes_json(workdir, "local", "outage", PRIMARY, config=config)
@@ -88,6 +60,7 @@ def test_a_user_rides_out_the_loss_of_the_primary_region(new_page, replicated, s
     shot("ada signs in again through the secondary", during)
     during_ticket = "During the outage: written in the secondary."
     create(during, during_ticket)
+    expect(tid(during, "ticket-item").filter(has_text=during_ticket)).to_have_count(1)
     shot("ada creates a ticket during the outage", during)
 
     other = new_page()
@@ -110,6 +83,7 @@ def test_a_user_rides_out_the_loss_of_the_primary_region(new_page, replicated, s
     expect(tid(during, "region")).to_have_text(PRIMARY)
     after_ticket = "After the outage: back in the primary."
     create(during, after_ticket)
+    expect(tid(during, "form-error")).to_be_hidden()
     during.get_by_role("button", name="Refresh", exact=True).click()
     for description in [*before, during_ticket, after_ticket]:
         expect(tid(during, "ticket-item").filter(has_text=description)).to_have_count(1)

@@ -7,6 +7,8 @@ import os
 import shutil
 import subprocess
 import sys
+from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
 
 import boto3
@@ -33,6 +35,20 @@ def wildrydes(workdir: Path, *args: str, check: bool = True, config: Path | None
 
 def wildrydes_json(workdir: Path, *args: str, **kwargs) -> dict:
     return json.loads(wildrydes(workdir, *args, **kwargs).stdout)
+
+
+@contextmanager
+def local_deployment(workdir: Path, config_text: str, *modules: str) -> Iterator[dict]:
+    """A local cloud started by `wildrydes local up` with this config in `workdir`, then each module run on it;
+    yields {"workdir", "config", "started": local up's JSON, <module>: its JSON, ...}; always stopped."""
+    config = workdir / "wildrydes.yaml"
+    config.write_text(config_text)
+    started = wildrydes_json(workdir, "local", "up", config=config)
+    try:
+        results = {module: wildrydes_json(workdir, module, config=config) for module in modules}
+        yield {"workdir": workdir, "config": config, "started": started, **results}
+    finally:
+        wildrydes(workdir, "local", "down", check=False, config=config)
 
 
 def moto_client(endpoint: str, service: str, region: str = PRIMARY):

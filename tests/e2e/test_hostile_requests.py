@@ -19,7 +19,7 @@ import pytest
 from botocore.auth import SigV4Auth
 from botocore.awsrequest import AWSRequest
 from botocore.credentials import Credentials
-from e2e_helpers import PRIMARY, moto_client, wildrydes, wildrydes_json
+from e2e_helpers import PRIMARY, local_deployment, moto_client
 
 from wildrydes_mr.apiclient import TicketsApi
 from wildrydes_mr.local import facebook
@@ -32,17 +32,10 @@ TICKET = {"description": "A hostile request must not make this", "assigned": "no
 
 @pytest.fixture(scope="module")
 def deployed(tmp_path_factory):
-    workdir = tmp_path_factory.mktemp("hostile")
-    config = workdir / "hostile.yaml"
     # Cognito stand-in credentials live 30 s × 0.1 = 3 s here, so that expiry is quick to reach.
-    config.write_text("local: {time_scale: 0.1, credential_lifetime: 30}\n")
-    started = wildrydes_json(workdir, "local", "up", config=config)
-    try:
-        api = wildrydes_json(workdir, "build-api", config=config)
-        ui = wildrydes_json(workdir, "build-ui", config=config)
-        yield {"workdir": workdir, "config": config, "started": started, "api": api, "ui": ui}
-    finally:
-        wildrydes(workdir, "local", "down", check=False, config=config)
+    with local_deployment(tmp_path_factory.mktemp("hostile"), "local: {time_scale: 0.1, credential_lifetime: 30}\n",
+                          "build-api", "build-ui") as env:
+        yield {**env, "api": env["build-api"], "ui": env["build-ui"]}
 
 
 # --- how the hostile requests are made --------------------------------------------------------------------

@@ -15,7 +15,7 @@ import time
 from pathlib import Path
 
 import pytest
-from e2e_helpers import PRIMARY, moto_client, wildrydes, wildrydes_json
+from e2e_helpers import PRIMARY, local_deployment, moto_client, wildrydes, wildrydes_json
 from route53_fleet import Route53Fleet
 
 from wildrydes_mr import config as config_module
@@ -29,21 +29,14 @@ from wildrydes_mr.targets import LOCAL_ACCESS_KEY_ID, LOCAL_SECRET_ACCESS_KEY, E
 from wildrydes_mr.workflows import test_failover
 
 SECONDARY = "ap-southeast-1"
-FUNCTIONS = ("wildrydes-list-tickets", "wildrydes-create-ticket", "wildrydes-health")
+FUNCTIONS = ("wildrydes-list-tickets", "wildrydes-create-ticket", "wildrydes-claim-tickets", "wildrydes-health")
 
 
 @pytest.fixture(scope="module")
 def replicated(tmp_path_factory):
-    workdir = tmp_path_factory.mktemp("failover")
-    config = workdir / "fast.yaml"
-    config.write_text("local: {time_scale: 0.1}\n")
-    started = wildrydes_json(workdir, "local", "up", config=config)
-    try:
-        for command in ("build-api", "build-ui", "replicate"):
-            wildrydes_json(workdir, command, config=config)
-        yield workdir, config, started["aws_endpoint"]
-    finally:
-        wildrydes(workdir, "local", "down", check=False, config=config)
+    with local_deployment(tmp_path_factory.mktemp("failover"), "local: {time_scale: 0.1}\n",
+                          "build-api", "build-ui", "replicate") as env:
+        yield env["workdir"], env["config"], env["started"]["aws_endpoint"]
 
 
 def assert_no_fault_left(endpoint: str) -> None:
