@@ -87,14 +87,41 @@ def replicate(ctx: click.Context, dry_run: bool) -> None:
     _run_module(ctx, "replicate", dry_run)
 
 
+@cli.command()
+@_dry_run_option
+@click.option("--skip-preflight", is_flag=True, help="On target aws, do not run `preflight` first.")
+@click.option("--sequential", is_flag=True, help="Run the plan's steps one after another (for comparison).")
+@click.pass_context
+def deploy(ctx: click.Context, dry_run: bool, skip_preflight: bool, sequential: bool) -> None:
+    """Modules 1-3 as one dependency graph: build-api, build-ui and replicate, both regions at once, every step
+    started as soon as what it needs exists, so the long waits (certificates, CloudFront, the replica) overlap.
+    Records what the module commands record; a second run changes nothing. --dry-run prints the plan."""
+    from wildrydes_mr import session, ui
+    from wildrydes_mr.workflows import deploy as workflow
+
+    options = _options(ctx)
+    with session.run(options, workflow.MODULE, dry_run) as run:
+        result = workflow.run(run, parallel=not sequential, preflight=not skip_preflight)
+        result["dry_run"] = dry_run
+        result["actions"] = [a.to_json() for a in run.actions]
+    ui.render(_summarise(result, options.output), options.output)
+
+
 @cli.command("test-failover")
-@click.option("--fault", type=click.Choice(["outage", "health"]), default="outage", show_default=True,
-              help="outage: every primary function throttled to 0; health: only /health forced unhealthy.")
+@click.option("--fault", type=click.Choice(["outage", "health", "replication", "region"]), default="outage",
+              show_default=True,
+              help="outage: every primary function throttled to 0; health: only /health forced unhealthy; "
+                   "replication: replication paused through AWS FIS, then the outage a pause window later; "
+                   "region: the whole primary goes dark (local: `local outage`; AWS: outage + FIS pause).")
+@click.option("--pause-window", type=click.FloatRange(min=0, max=3600), default=10.0, show_default=True,
+              help="With --fault replication: seconds between the replication pause and the outage "
+                   "(scaled by local.time_scale on the local cloud).")
 @click.option("--restore", is_flag=True, help="Only remove a fault that a killed run left behind, then exit.")
 @click.option("--report-dir", type=click.Path(path_type=Path, file_okay=False),
               help="Where the Markdown report and its timeline go.  [default: beside the state file, reports/]")
 @click.pass_context
-def test_failover(ctx: click.Context, fault: str, restore: bool, report_dir: Path | None) -> None:
+def test_failover(ctx: click.Context, fault: str, pause_window: float, restore: bool,
+                  report_dir: Path | None) -> None:
     """Module 4: inject a regional fault, measure RTO and RPO, remove the fault, measure failback, report.
 
     Exits non-zero when RTO or RPO exceeds its objective or the system did not fail over or back.
@@ -112,7 +139,7 @@ def test_failover(ctx: click.Context, fault: str, restore: bool, report_dir: Pat
         if restore:
             ui.render(workflow.restore(run), options.output)
             return
-        result = workflow.run(run, fault, report_dir)
+        result = workflow.run(run, fault, report_dir, pause_window=pause_window)
     if options.output == "json":
         ui.render(result, "json")
     else:
@@ -220,6 +247,32 @@ def _render_status(result: dict) -> None:
 
 
 @cli.command()
+@click.option("--report-dir", type=click.Path(path_type=Path, file_okay=False),
+              help="Where test-failover wrote its reports.  [default: beside the state file, reports/]")
+@click.pass_context
+def reports(ctx: click.Context, report_dir: Path | None) -> None:
+    """Every game day so far (failover-*.json): fault, target, RTO, RPO, detection, failback in real-time seconds,
+    passed; writes trend.svg (RTO and RPO across game days against the objectives). Reads files only."""
+    from wildrydes_mr import history, ui
+
+    options = _options(ctx)
+    directory = report_dir or options.state_dir(options.load_config()) / "reports"
+    result = history.run(directory)
+    for note in result["skipped"]:
+        ui.Reporter(options.output).warn(note)
+    if options.output == "json":
+        ui.render(result, "json")
+    elif not result["rows"]:
+        click.echo(f"no game-day reports in {directory} (failover-*.json): run `wildrydes test-failover` first")
+    else:
+        from rich.console import Console
+
+        console = Console()
+        console.print(history.terminal_table(result))
+        console.print(f"trend: {result['trend_file']}")
+
+
+@cli.command()
 @click.option("--cleanup", "tear_down", is_flag=True, help="Tear everything down at the end instead of leaving "
                                                            "the application running.")
 @click.pass_context
@@ -256,84 +309,13 @@ def demo(ctx: click.Context, tear_down: bool) -> None:
         sys.exit(1)
 
 
-@cli.group()
-def local() -> None:
-    """The local cloud: moto server and local API gateways on 127.0.0.1, in the background."""
+def _register_commands() -> None:
+    from wildrydes_mr.commands.local import local
+
+    cli.add_command(local)
 
 
-def _running_local_cloud(ctx: click.Context):
-    from wildrydes_mr.errors import LocalCloudError
-    from wildrydes_mr.local import cloud
-
-    options = _options(ctx)
-    running = cloud.find(options.state_dir(options.load_config()))
-    if running is None:
-        raise LocalCloudError("the local cloud is not running", hint="start it with `wildrydes local up`")
-    return running
-
-
-@local.command("up")
-@click.pass_context
-def local_up(ctx: click.Context) -> None:
-    """Start the local cloud (if it is not running) and wait until it answers."""
-    from wildrydes_mr import ui
-    from wildrydes_mr.local import cloud
-
-    options = _options(ctx)
-    config = options.load_config()
-    running = cloud.up(options.state_dir(config), list(config.regions.both), config.local.time_scale,
-                       credential_lifetime=config.local.credential_lifetime,
-                       progress=ui.Reporter(options.output).progress)
-    ui.render(running.to_json(), options.output)
-
-
-@local.command("status")
-@click.pass_context
-def local_status(ctx: click.Context) -> None:
-    """Show whether the local cloud runs, and its endpoints."""
-    from wildrydes_mr import ui
-    from wildrydes_mr.local import cloud
-
-    options = _options(ctx)
-    config = options.load_config()
-    running = cloud.find(options.state_dir(config))
-    if running is None:
-        ui.render({"running": False}, options.output)
-        return
-    ui.render({**running.to_json(), "outage": cloud.outage_regions(running),
-               **cloud.deployment_urls(running, options.state_file(config), config)}, options.output)
-
-
-@local.command("outage")
-@click.argument("region", required=False)
-@click.option("--end", is_flag=True, help="End the outage: the region serves again.")
-@click.pass_context
-def local_outage(ctx: click.Context, region: str | None, end: bool) -> None:
-    """Take REGION's data plane down in the local cloud (its API gateway, Cognito, site bucket, replication);
-    the control plane stays up. One region at a time; --end restores it."""
-    from wildrydes_mr import ui
-    from wildrydes_mr.errors import UsageError
-    from wildrydes_mr.local import cloud
-
-    if end == bool(region):
-        raise UsageError("name the REGION to take down, or give --end (not both)",
-                         hint="`wildrydes local outage eu-west-1`, then `wildrydes local outage --end`")
-    running = _running_local_cloud(ctx)
-    if region and region not in running.regions:
-        raise UsageError(f"the local cloud serves {', '.join(running.regions)}, not {region}")
-    ui.render({"outage": cloud.set_outage(running, None if end else region)}, _options(ctx).output)
-
-
-@local.command("down")
-@click.pass_context
-def local_down(ctx: click.Context) -> None:
-    """Stop the local cloud that was started for this state directory (and nothing else)."""
-    from wildrydes_mr import ui
-    from wildrydes_mr.local import cloud
-
-    options = _options(ctx)
-    stopped = cloud.down(options.state_dir(options.load_config()))
-    ui.render({"stopped": stopped, "running": False}, options.output)
+_register_commands()
 
 
 def main(argv: list[str] | None = None) -> None:

@@ -86,6 +86,9 @@ class Local:
     time_scale: float = 1.0
     # Seconds the credentials of the local Cognito stand-in live (Cognito's: one hour), before time_scale.
     credential_lifetime: int = 3600
+    # Milliseconds a write takes to reach the other region through the local global table, before time_scale.
+    # DynamoDB's is "typically within a second" with no SLA; a few hundred ms is what a healthy table shows.
+    replication_lag_ms: int = 300
 
 
 @dataclass(frozen=True)
@@ -288,7 +291,8 @@ def parse(text: str, source: str) -> Config:
         "objectives": lambda n, k: m(n, k, {
             "rto_seconds": r.integer(1, 86400), "rpo_seconds": r.integer(0, 86400)}, Objectives),
         "local": lambda n, k: m(n, k, {"time_scale": _time_scale_reader(r),
-                                       "credential_lifetime": r.integer(1, 43200)}, Local),
+                                       "credential_lifetime": r.integer(1, 43200),
+                                       "replication_lag_ms": r.integer(0, 600000)}, Local),
     }, Config)
     _check_relations(config, root, r)
     return dataclasses.replace(config, source=source)

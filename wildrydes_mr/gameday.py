@@ -30,6 +30,7 @@ class Write:
     acked_at: float | None = None
     status: int | None = None
     ticket_id: str | None = None
+    region: str | None = None  # the region that acknowledged it: a signature is valid only in its own region
 
 
 @dataclass
@@ -99,13 +100,20 @@ class GameDay:
         return TicketsApi(self.failover_url, region, self.credentials, timeout=5.0)
 
     def _signed(self, call) -> Any:
-        response = call(self._api(self.signing.current))
+        return self._signed_in(call)[0]
+
+    def _signed_in(self, call) -> tuple[Any, str]:
+        """The response and the region its request was signed for, which is the region that answered it: API
+        Gateway refuses (403) a signature scoped to another region."""
+        region = self.signing.current
+        response = call(self._api(region))
         if is_wrong_region(response):
             # After a switch the other region answers and refuses a signature scoped to the old one.
-            response = call(self._api(self.signing.other()))
+            region = self.signing.other()
+            response = call(self._api(region))
             if not is_wrong_region(response):
-                self.signing.current = self.signing.other()
-        return response
+                self.signing.current = region
+        return response, region
 
     def _safe(self, call) -> Any:
         try:
@@ -123,8 +131,9 @@ class GameDay:
             # The canary names each ticket's id, as the web app does, so that the RPO check knows what to look for.
             ticket = {"id": str(uuid.uuid4()), "description": write.description, "assigned": "game-day canary",
                       "priority": "low", "status": "open"}
-            response = self._safe(lambda t=ticket: self._signed(lambda api: api.create_ticket(t)))
-            if response is not None:
+            answer = self._safe(lambda t=ticket: self._signed_in(lambda api: api.create_ticket(t)))
+            if answer is not None:
+                response, write.region = answer
                 write.status = response.status
                 if response.status == 201:
                     write.acked_at = time.time()
@@ -189,6 +198,11 @@ class GameDay:
                 if observation["at"] >= after and "error" not in observation and test(observation):
                     return observation["at"]
         return None
+
+    def writes(self) -> list[Write]:
+        """A copy of the canary's writes so far."""
+        with self.recorder.lock:
+            return list(self.recorder.writes)
 
     def acknowledged_before(self, moment: float) -> list[Write]:
         with self.recorder.lock:

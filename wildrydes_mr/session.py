@@ -41,12 +41,18 @@ def resolve_target(options: Options, config: Config, reporter: Reporter) -> Targ
     """Real AWS, or the local cloud (started if it is not running)."""
     if config.target == "aws":
         return Target()
+    running = start_local_cloud(options, config, reporter.progress)
+    return local_target(running.aws_endpoint, running.api_urls, running.site_root, running.dns_urls)
+
+
+def start_local_cloud(options: Options, config: Config, progress):
+    """The local cloud of this state directory, started with the config's clocks, lag and credential lifetime
+    unless it already runs (one that runs with other settings is refused)."""
     from wildrydes_mr.local import cloud
 
-    running = cloud.up(options.state_dir(config), list(config.regions.both), config.local.time_scale,
-                       credential_lifetime=config.local.credential_lifetime,
-                       progress=reporter.progress)
-    return local_target(running.aws_endpoint, running.api_urls, running.site_root, running.dns_urls)
+    return cloud.up(options.state_dir(config), list(config.regions.both), config.local.time_scale,
+                    credential_lifetime=config.local.credential_lifetime,
+                    replication_lag_ms=config.local.replication_lag_ms, progress=progress)
 
 
 @contextmanager

@@ -83,14 +83,16 @@ def aws_cli(endpoint: str, *args: str, harness: dict[str, str] | None = None) ->
 
 
 def run_on_aws(endpoint: str, workdir: Path, *args: str, config_text: str = "target: aws\n",
-               harness: dict[str, str] | None = None, timeout: float = 600) -> subprocess.CompletedProcess:
+               harness: dict[str, str] | None = None, timeout: float = 600,
+               program: tuple[str, ...] = ("-m", "wildrydes_mr")) -> subprocess.CompletedProcess:
     """The real `wildrydes` on target aws at the moto server, with the contract check (and, with `harness`
-    from fidelity.install.subprocess_environment, the behaviour layer) in front of its AWS calls."""
+    from fidelity.install.subprocess_environment, the behaviour layer) in front of its AWS calls. `program`:
+    what python runs instead (e.g. ("-c", code)), given the same --config ARGS."""
     config = workdir / "aws.yaml"
     config.write_text(config_text)
     env = {**aws_env(endpoint), **(harness or {k: os.environ[k] for k in ("PYTHONPATH", fidelity.ENVIRONMENT_VARIABLE)
                                                if k in os.environ})}
-    return subprocess.run([sys.executable, "-m", "wildrydes_mr", "--config", str(config), "--output", "json", *args],
+    return subprocess.run([sys.executable, *program, "--config", str(config), "--output", "json", *args],
                           cwd=workdir, env=env, capture_output=True, text=True, timeout=timeout)
 
 

@@ -1,7 +1,8 @@
 """The whole lifecycle on the AWS code path as strictly as AWS: the real `wildrydes` on target aws against a
 moto server, with the contract check and every rule of the behaviour layer in front of its calls (state shared
 by all its processes, as AWS's account is). build-api, build-ui, replicate and cleanup each succeed on their
-FIRST run, the rules that a lifecycle meets are shown to have fired, and the AWS CLI finds nothing left."""
+FIRST run, a game day killed with its region fault in place (outage + FIS replication pause) is restored by
+--restore, the rules that a lifecycle meets are shown to have fired, and the AWS CLI finds nothing left."""
 
 from __future__ import annotations
 
@@ -49,11 +50,62 @@ def check_both_regions(endpoint: str, harness: dict[str, str]) -> None:
     assert origins[group["Members"]["Items"][0]["OriginId"]].endswith(REGIONS[0])  # the primary's first
 
 
-def lifecycle(endpoint: str, workdir, harness: dict[str, str]) -> dict[str, str]:
-    """build-api, build-ui, replicate, status, cleanup: each must succeed on its first run. Returns the
-    certificates replicate made, by region."""
+# A game day killed the moment its region fault is in place (moto has no data plane to run one through): the
+# fault as the tool applies it on AWS, application-tier outage and replication paused through FIS, then SIGKILL.
+KILLED_GAME_DAY = """
+import os, signal, sys
+from pathlib import Path
+from wildrydes_mr import faults, session
+options = session.Options(Path(sys.argv[2]), None, None, "json", False)
+with session.run(options, "test-failover") as ctx:
+    faults.inject(ctx, faults.REGION, ctx.config.regions.primary, pause_seconds=1800)
+    os.kill(os.getpid(), signal.SIGKILL)
+"""
+
+
+def check_killed_region_fault_is_restored(endpoint: str, workdir, harness: dict[str, str]) -> None:
+    """By the AWS CLI: the FIS template pauses the tickets table's replication for the duration asked, its role
+    is FIS's alone, the experiment runs while the killed run's record says so, and --restore stops it."""
+    killed = run_on_aws(endpoint, workdir, config_text=CONFIG, harness=harness, program=("-c", KILLED_GAME_DAY))
+    assert killed.returncode == -9, killed.stderr
+    state = json.loads((workdir / ".wildrydes" / "wildrydes.json").read_text())
+    recorded = state["extras"]["fault"]
+    assert recorded["kind"] == "region" and recorded["fis"]["experiment_id"]
+    region = REGIONS[0]
+    template = aws_cli(endpoint, "fis", "get-experiment-template", "--id", recorded["fis"]["template_id"],
+                       "--region", region, harness=harness)["experimentTemplate"]
+    (action,) = template["actions"].values()
+    assert action["actionId"] == "aws:dynamodb:global-table-pause-replication"
+    assert action["parameters"]["duration"] == "PT30M"
+    (target,) = template["targets"].values()
+    table = aws_cli(endpoint, "dynamodb", "describe-table", "--table-name", "SXRTickets", "--region", region)
+    assert target["resourceType"] == "aws:dynamodb:global-table"
+    assert target["resourceArns"] == [table["Table"]["TableArn"]]
+    assert template["stopConditions"] == [{"source": "none"}]  # FIS's "no stop condition" (not aws:none)
+    role = aws_cli(endpoint, "iam", "get-role", "--role-name", template["roleArn"].split("/")[-1])["Role"]
+    trusted = {s["Principal"]["Service"] for s in role["AssumeRolePolicyDocument"]["Statement"]}
+    assert trusted == {"fis.amazonaws.com"}
+
+    def experiment() -> dict:
+        return aws_cli(endpoint, "fis", "get-experiment", "--id", recorded["fis"]["experiment_id"],
+                       "--region", region, harness=harness)["experiment"]
+    assert experiment()["state"]["status"] == "running"
+    restored = run_on_aws(endpoint, workdir, "test-failover", "--restore", config_text=CONFIG, harness=harness)
+    assert restored.returncode == 0, restored.stderr
+    assert experiment()["state"]["status"] == "stopped"
+    assert "fault" not in json.loads((workdir / ".wildrydes" / "wildrydes.json").read_text())["extras"]
+    lam = aws_cli(endpoint, "lambda", "get-function-concurrency", "--function-name", "wildrydes-health",
+                  "--region", region)
+    assert "ReservedConcurrentExecutions" not in lam
+
+
+def lifecycle(endpoint: str, workdir, harness: dict[str, str], game_day: bool = False) -> dict[str, str]:
+    """build-api, build-ui, replicate, status, (a killed game day restored), cleanup: each must succeed on its
+    first run. Returns the certificates replicate made, by region."""
     certificates = {}
     for command in (["build-api"], ["build-ui"], ["replicate"], ["status"], ["cleanup", "--yes"]):
+        if command[0] == "cleanup" and game_day:
+            check_killed_region_fault_is_restored(endpoint, workdir, harness)
         result = run_on_aws(endpoint, workdir, *command, config_text=CONFIG, harness=harness, timeout=900)
         assert result.returncode == 0, f"wildrydes {' '.join(command)} failed on its first run:\n{result.stderr}"
         if command == ["status"]:
@@ -72,7 +124,7 @@ def test_lifecycle_succeeds_first_time_with_every_rule_on(moto_server, tmp_path)
     store = tmp_path / "aws-behaviour.json"
     harness = fidelity.subprocess_environment(tmp_path / "aws-contract-violations.jsonl", behaviour_store=store)
 
-    first = lifecycle(moto_server, tmp_path, harness)
+    first = lifecycle(moto_server, tmp_path, harness, game_day=True)
     assert json.loads(store.read_text())["clock_offset"] < 3600  # the whole first lifecycle took under an hour
     # Again, within the hour in which ACM would hand back a deleted certificate for a reused idempotency token:
     # the second deploy gets certificates of its own.
@@ -102,3 +154,5 @@ def test_lifecycle_succeeds_first_time_with_every_rule_on(moto_server, tmp_path)
     assert aws_cli(moto_server, "s3api", "list-buckets")["Buckets"] == []
     assert not aws_cli(moto_server, "cloudfront", "list-distributions").get("DistributionList", {}).get("Items")
     assert not [r for r in aws_cli(moto_server, "iam", "list-roles")["Roles"] if r["RoleName"].startswith("wildrydes")]
+    assert aws_cli(moto_server, "fis", "list-experiment-templates", "--region", REGIONS[0],
+                   harness=harness)["experimentTemplates"] == []

@@ -1,6 +1,9 @@
-"""test-failover on the local cloud through the real command (clocks compressed with local.time_scale 0.1):
-the outage and health faults both fail over and back with no lost writes and pass; the report file holds the
-timeline; a run killed with SIGKILL halfway leaves its fault recorded, and --restore removes it."""
+"""test-failover on the local cloud through the real command (clocks compressed with local.time_scale 0.1,
+replication lag 0): the outage, health and region faults fail over and back with no lost writes and pass; the
+replication fault (an FIS pause, the outage a pause window later) loses that window's writes — each listed, the
+RPO about the window — and every one is back after failback; the report file holds the timeline; a run killed
+with SIGKILL halfway leaves its fault recorded, and --restore removes it; the AWS code path's region fault
+(outage + FIS pause) against the local data plane."""
 
 from __future__ import annotations
 
@@ -34,7 +37,7 @@ FUNCTIONS = ("wildrydes-list-tickets", "wildrydes-create-ticket", "wildrydes-cla
 
 @pytest.fixture(scope="module")
 def replicated(tmp_path_factory):
-    with local_deployment(tmp_path_factory.mktemp("failover"), "local: {time_scale: 0.1}\n",
+    with local_deployment(tmp_path_factory.mktemp("failover"), "local: {time_scale: 0.1, replication_lag_ms: 0}\n",
                           "build-api", "build-ui", "replicate") as env:
         yield env["workdir"], env["config"], env["started"]["aws_endpoint"]
 
@@ -47,7 +50,7 @@ def assert_no_fault_left(endpoint: str) -> None:
     assert "FORCE_UNHEALTHY" not in variables
 
 
-@pytest.mark.parametrize("fault", ["outage", "health"])
+@pytest.mark.parametrize("fault", ["outage", "health", "region"])
 def test_failover_and_failback_pass_within_objectives(replicated, fault):
     workdir, config, endpoint = replicated
     result = wildrydes(workdir, "test-failover", "--fault", fault, config=config, timeout=240)
@@ -70,6 +73,43 @@ def test_failover_and_failback_pass_within_objectives(replicated, fault):
         assert f"| {moment} | 2" in text, moment  # each moment has a timestamp
     svg = Path(report["report_file"]).with_suffix(".svg")
     assert svg.read_text().startswith("<svg") and "failback" in svg.read_text()
+    assert_no_fault_left(endpoint)
+
+
+def test_replication_pause_loses_the_windows_writes_and_failback_brings_them_back(replicated):
+    workdir, config, endpoint = replicated
+    result = wildrydes(workdir, "test-failover", "--fault", "replication", "--pause-window", "20", config=config,
+                       timeout=300)
+    assert result.returncode == 0, result.stderr
+    report = json.loads(result.stdout)
+    window = report["pause_window_seconds"]
+    assert window == pytest.approx(2.0)  # 20 s × time_scale 0.1
+    assert report["served_by"] == {"before": PRIMARY, "during": SECONDARY, "after": PRIMARY}
+    moments = {m["name"]: m["seconds"] for m in report["timeline"]}
+    assert moments["replication paused"] == 0 and moments["outage"] == pytest.approx(window, abs=0.5)
+    lost = report["lost_writes"]
+    # The canary writes 8 a second (test_failover.WRITES_PER_SECOND / max(time_scale, 0.25)): the window's writes
+    # are lost, each listed with its acknowledgement inside the window (after the pause, before the outage).
+    rate = test_failover.WRITES_PER_SECOND / 0.25
+    assert len(lost) >= 0.6 * window * rate, len(lost)
+    # (A create already running when the functions are throttled is still acknowledged: up to a moment after.)
+    assert all(-0.1 <= w["seconds"] <= moments["outage"] + 0.6 for w in lost), [w["seconds"] for w in lost]
+    assert [w["seq"] for w in lost] == sorted(w["seq"] for w in lost)
+    assert 0.6 * window <= report["rpo_seconds"] <= window + 0.5
+    assert report["real_seconds"]["rpo"] == pytest.approx(report["rpo_seconds"] / 0.1, abs=0.01)
+    assert report["rpo_seconds"] == pytest.approx(report["primary_stopped_seconds"] - lost[0]["seconds"], abs=0.01)
+    assert all(w["reappeared"] is True for w in lost)  # replication resumed with the failback
+    assert report["passed"] is True  # 20 s real of lost writes is inside the 900 s objective
+    # The secondary holds every lost write now, by moto's own account.
+    held = {item["id"]["S"] for item in moto_client(endpoint, "dynamodb", SECONDARY).scan(
+        TableName="SXRTickets")["Items"]}
+    assert {w["ticket_id"] for w in lost} <= held
+    markdown = Path(report["report_file"]).read_text()
+    assert all(w["ticket_id"] in markdown for w in lost)
+    # The experiment that paused replication is stopped, and only one was started.
+    fis = moto_client(endpoint, "fis", PRIMARY)
+    experiments = fis.list_experiments()["experiments"]
+    assert experiments and {e["state"]["status"] for e in experiments} <= {"stopped", "completed"}
     assert_no_fault_left(endpoint)
 
 
@@ -159,14 +199,18 @@ def test_game_day_aws_code_path_against_the_local_data_plane(replicated, monkeyp
     monkeypatch.setattr(test_failover, "observer", compressed_observer)
     fleet.start()
     try:
-        report = test_failover.run(ctx, fault="outage", report_dir=tmp_path)
+        report = test_failover.run(ctx, fault="region", report_dir=tmp_path)
     finally:
         fleet.stop()
         faults.remove(ctx)
 
     assert report["passed"] is True, {k: v for k, v in report.items() if k not in ("timeline", "samples")}
     assert report["served_by"] == {"before": PRIMARY, "during": SECONDARY, "after": PRIMARY}
-    assert report["writes"]["acknowledged"] > 10 and report["lost_writes"] == []
+    assert report["writes"]["acknowledged"] > 10
+    # The region fault on AWS pauses replication first, then throttles the functions: a write the primary
+    # acknowledged in between is lost (honestly), and none from before the pause (lag 0).
+    outage = next(m["seconds"] for m in report["timeline"] if m["name"] == "outage")
+    assert all(-0.1 <= w["seconds"] <= outage + 0.6 for w in report["lost_writes"]), report["lost_writes"]
     # Detection as Route 53 decides it: FailureThreshold consecutive failures per checker, then the 18% rule —
     # about threshold × interval after the fault, not one interval (which the last results alone would say).
     assert report["detection_seconds"] is not None, "the observer never saw the primary unhealthy"
@@ -175,6 +219,21 @@ def test_game_day_aws_code_path_against_the_local_data_plane(replicated, monkeyp
         interval + 1
     assert report["dns_seconds"] >= report["detection_seconds"]
     assert report["detection_seconds"] <= report["rto_seconds"] <= report["predicted_rto_seconds"]
+    # On AWS the region fault is the application-tier outage and replication paused through FIS: the template
+    # names the action, the table and a duration; its experiment ran during the fault and is stopped.
+    fis = moto_client(endpoint, "fis", PRIMARY)
+    (summary,) = [t for t in fis.list_experiment_templates()["experimentTemplates"]
+                  if t["tags"].get("wildrydes:deployment") == "wildrydes"]
+    template = fis.get_experiment_template(id=summary["id"])["experimentTemplate"]
+    (action,) = template["actions"].values()
+    assert action["actionId"] == "aws:dynamodb:global-table-pause-replication"
+    assert action["parameters"]["duration"].startswith("PT")
+    (target,) = template["targets"].values()
+    table_arn = moto_client(endpoint, "dynamodb", PRIMARY).describe_table(TableName="SXRTickets")["Table"]["TableArn"]
+    assert target["resourceType"] == "aws:dynamodb:global-table" and target["resourceArns"] == [table_arn]
+    experiments = [e for e in fis.list_experiments()["experiments"] if e["experimentTemplateId"] == summary["id"]]
+    assert experiments and {e["state"]["status"] for e in experiments} <= {"stopped", "completed"}
+    assert "stopped" in {e["state"]["status"] for e in experiments}  # this run's, stopped with the fault
     # The canary's tickets were made by the operator's IAM user, not by an invented Cognito identity.
     canary = [item for item in moto_client(endpoint, "dynamodb", PRIMARY).scan(TableName="SXRTickets")["Items"]
               if item["assigned"]["S"] == "game-day canary"]

@@ -19,18 +19,20 @@ from fidelity.rules_apigateway import ControlPlaneRateLimits
 from fidelity.rules_cloudfront import DistributionConfigs, DistributionDeploying, ResponseHeadersPolicies
 from fidelity.rules_cognito import PoolMappings
 from fidelity.rules_dynamodb import GlobalTableReplicas, PitrUnavailableAfterCreate
+from fidelity.rules_fis import FisExperiments
 from fidelity.rules_lambda import FunctionNotReady, RoleNotYetAssumable
 from fidelity.rules_route53 import ChangePropagation, CnameExclusive, HealthCheckNegativeCache
 
 
 def all_rules() -> list[Rule]:
     pitr = PitrUnavailableAfterCreate()
+    replicas = GlobalTableReplicas(pitr)
     propagation = ChangePropagation()
     return [
         CommonNameLimit(), IdempotencyTokenReuse(), NotYetDescribable(), ValidationRecordsLater(),
         ValidationNeedsRecords(), HeldByDeletedDomain(),
         ControlPlaneRateLimits(),
-        pitr, GlobalTableReplicas(pitr),
+        pitr, replicas, FisExperiments(replicas),
         FunctionNotReady(), RoleNotYetAssumable(),
         propagation, CnameExclusive(), HealthCheckNegativeCache(propagation),
         DistributionDeploying(), ResponseHeadersPolicies(), DistributionConfigs(),

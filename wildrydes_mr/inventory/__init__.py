@@ -15,7 +15,8 @@ always include the "-" that follows the deployment, so deployment "wild" never m
 How each kind is found (regional kinds in each region asked for; global services once), and what makes it ours,
 is documented in the scanner of its service, one module each: dynamodb, lambda_fn, logs, iam, apigateway (REST
 APIs, custom domains, base path mappings), acm, cognito, s3, cloudfront, route53 (health checks, zones, record
-sets). What they share (the scan context, the record shape, the ownership test) is in scan.py.
+sets), fis (experiment templates). What they share (the scan context, the record shape, the ownership test) is
+in scan.py.
 
 The resource-groups tagging API is not used: moto implements it for a few services only (see DESIGN.md).
 """
@@ -29,14 +30,26 @@ from wildrydes_mr import resources
 from wildrydes_mr.aws import BotoCoreError, ClientError, error_message
 from wildrydes_mr.engine import Context, in_parallel
 from wildrydes_mr.errors import AwsError
-from wildrydes_mr.inventory import acm, apigateway, cloudfront, cognito, dynamodb, iam, lambda_fn, logs, route53, s3
+from wildrydes_mr.inventory import (
+    acm,
+    apigateway,
+    cloudfront,
+    cognito,
+    dynamodb,
+    fis,
+    iam,
+    lambda_fn,
+    logs,
+    route53,
+    s3,
+)
 from wildrydes_mr.inventory.scan import Scan, T
 
 __all__ = ["DELETE_ORDER", "find_deployment_resources"]
 
 # The order in which deleting works: whatever refers to something comes before it (a failover record before
 # its health check, a custom domain before its certificate, a distribution before its origin access control,
-# every record set before the zone, a replica before its table).
+# every record set before the zone, a replica before its table, an FIS template before its role).
 DELETE_ORDER = (
     resources.route53.RecordSet.kind,
     resources.route53.HealthCheck.kind,
@@ -47,6 +60,7 @@ DELETE_ORDER = (
     resources.apigateway.RestApi.kind,
     resources.lambda_fn.Function.kind,
     resources.logs.LogGroup.kind,
+    resources.fis.PauseTemplate.kind,
     resources.iam.Role.kind,
     resources.dynamodb_replica.Replica.kind,
     resources.dynamodb.Table.kind,
@@ -66,8 +80,9 @@ def find_deployment_resources(ctx: Context, regions: Iterable[str]) -> list[dict
     (e.g. "id", "arn", "zone_id"+"record", "primary_region"/"emulated" for replicas, "created" for zones)},
     plus "found_by": "tag" | "name". Ordered so that deleting them in list order works (dependents first:
     records → health checks → base path mappings → domains → certificates → permissions → APIs → functions →
-    log groups → roles → replicas → tables → identity pool roles/pools → distribution → OAC → bucket policy → bucket
-    → hosted zone (only one this tool created: tagged wildrydes:deployment and comment wildrydes:<deployment>))."""
+    log groups → FIS templates → roles → replicas → tables → identity pool roles/pools → distribution → OAC →
+    bucket policy → bucket → hosted zone (only one this tool created: tagged wildrydes:deployment and comment
+    wildrydes:<deployment>))."""
     scan = Scan(ctx, list(dict.fromkeys(regions)))
     tasks: dict[str, Callable[[], list[dict[str, Any]]]] = {
         region: _guarded(ctx, region, lambda r=region: _regional_resources(scan, r)) for region in scan.regions}
@@ -100,7 +115,7 @@ def _regional_resources(scan: Scan, region: str) -> list[dict[str, Any]]:
     return [*dynamodb.find_tables(scan, region), *functions, *lambda_fn.find_permissions(scan, region, functions),
             *logs.find_log_groups(scan, region, functions), *apigateway.find_rest_apis(scan, region),
             *apigateway.find_domains(scan, region), *acm.find_certificates(scan, region),
-            *cognito.find_identity_pools(scan, region)]
+            *cognito.find_identity_pools(scan, region), *fis.find_templates(scan, region)]
 
 
 def _global_resources(scan: Scan) -> list[dict[str, Any]]:

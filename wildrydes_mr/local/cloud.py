@@ -21,6 +21,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from wildrydes_mr.bundle import lambda_src_dir
+from wildrydes_mr.config import Local
 from wildrydes_mr.errors import LocalCloudError, UsageError
 from wildrydes_mr.local.outage import ADMIN_TOKEN_HEADER, OUTAGE_PATH
 
@@ -40,6 +41,7 @@ class LocalCloud:
     site_root: str
     dns_urls: dict[str, str]  # "failover" and each region -> the local URL answering for that DNS name
     admin_token: str = field(default="", repr=False)  # the daemon's admin call needs it; never printed
+    replication_lag_ms: int = 0  # before time_scale
 
     def to_json(self) -> dict:
         # The gateways' roots answer 404 on their own: a deployed API's invoke URL is in deployment_urls.
@@ -77,7 +79,8 @@ def find(state_dir: Path) -> LocalCloud | None:
         data = json.loads(path.read_text(encoding="utf-8"))
         cloud = LocalCloud(int(data["pid"]), data["aws_endpoint"], dict(data["api_urls"]),
                            list(data["regions"]), float(data.get("time_scale", 1.0)), data["site_root"],
-                           dict(data.get("dns_urls", {})), str(data.get("admin_token", "")))
+                           dict(data.get("dns_urls", {})), str(data.get("admin_token", "")),
+                           int(data.get("replication_lag_ms", 0)))
     except (OSError, ValueError, KeyError, TypeError):
         return None
     if not _is_our_daemon(cloud.pid) or not _answers(cloud.aws_endpoint):
@@ -86,9 +89,10 @@ def find(state_dir: Path) -> LocalCloud | None:
 
 
 def up(state_dir: Path, regions: list[str], time_scale: float = 1.0, progress=None,
-       credential_lifetime: float = 3600.0) -> LocalCloud:
+       credential_lifetime: float = 3600.0, replication_lag_ms: int = Local.replication_lag_ms) -> LocalCloud:
     """Starts the local cloud in the background unless it already runs; returns once it answers.
-    `credential_lifetime`: seconds the credentials its Cognito stand-in issues live (× time_scale)."""
+    `credential_lifetime`: seconds the credentials its Cognito stand-in issues live (× time_scale);
+    `replication_lag_ms`: how long a write takes to reach the other region's replica (× time_scale)."""
     cloud = find(state_dir)
     if cloud is not None:
         missing = [r for r in regions if r not in cloud.api_urls]
@@ -98,6 +102,10 @@ def up(state_dir: Path, regions: list[str], time_scale: float = 1.0, progress=No
         if cloud.time_scale != time_scale:
             raise LocalCloudError(f"the running local cloud runs its clocks at time_scale {cloud.time_scale}, the "
                                   f"config asks for {time_scale}", hint="run `wildrydes local down`, then try again")
+        if cloud.replication_lag_ms != replication_lag_ms:
+            raise LocalCloudError(f"the running local cloud replicates with a lag of {cloud.replication_lag_ms} ms, "
+                                  f"the config asks for {replication_lag_ms} ms (local.replication_lag_ms)",
+                                  hint="run `wildrydes local down`, then try again")
         return cloud
     private_directory(state_dir)
     runtime = _runtime_path(state_dir)
@@ -109,7 +117,7 @@ def up(state_dir: Path, regions: list[str], time_scale: float = 1.0, progress=No
     process = subprocess.Popen(
         [sys.executable, "-m", DAEMON_MODULE, "--runtime-file", str(runtime), "--regions", ",".join(regions),
          "--lambda-src", str(lambda_src_dir()), "--time-scale", str(time_scale),
-         "--credential-lifetime", str(credential_lifetime)],
+         "--credential-lifetime", str(credential_lifetime), "--replication-lag-ms", str(int(replication_lag_ms))],
         stdin=subprocess.DEVNULL, stdout=log, stderr=log, start_new_session=True, close_fds=True)
     os.close(log)
     deadline = time.monotonic() + START_TIMEOUT_SECONDS
@@ -220,7 +228,12 @@ def deployment_urls(running: LocalCloud, state_file: Path, config) -> dict:
     bucket = next((r["name"] for r in recorded.resources.values() if r["kind"] == "s3-bucket"), None)
     if bucket:
         urls["site_url"] = f"{running.site_root}/{bucket}/"
-    dns = data_plane_status(running.site_root)["dns"]
+    status = data_plane_status(running.site_root)
+    dns = status["dns"]
+    replication = status.get("replication") or {}
+    # What is not replicating now (a local outage's region, an FIS experiment's table), and the lag it runs with.
+    urls["replication"] = {"paused_tables": replication.get("paused_tables", {}),
+                           "lag_seconds": replication.get("replication_lag_seconds", 0.0)}
     if dns.get("failover_name"):
         urls["failover_url"] = dns["failover_url"]
         urls["regional_urls"] = {r: u for r, u in dns["regional_urls"].items() if r in dns.get("health", {})}

@@ -9,6 +9,9 @@ reached through and refuses what AWS (and a careful emulator) would:
 - and it answers what moto lacks, as the service would: Cognito Identity's SetIdentityPoolRoles,
   GetIdentityPoolRoles, SetPrincipalTagAttributeMap and GetPrincipalTagAttributeMap (identity.py holds them for
   the gateways and the sign-in), for the pools of the region the call is signed for (Cognito is regional);
+- AWS FIS (fis.py, for requests signed for the `fis` service): templates FIS would refuse are refused here, and
+  each experiment's state is set as FIS would hold it (running for its duration × time_scale, stopped on
+  StopExperiment) before moto answers;
 - the local cloud's own admin call, `/_local/outage` (outage.py): read, start or end a local outage, only with
   the daemon's random admin token (403 otherwise); the Origin and Host refusals above apply to it too.
 Everything else goes to moto as received.
@@ -23,6 +26,7 @@ import re
 from typing import Any
 from urllib.parse import urlsplit
 
+from .fis import FisStandIn
 from .http_server import HttpRequest, LocalHttpServer, plain
 from .identity import CognitoError, IdentityStandIn
 from .outage import ADMIN_TOKEN_HEADER, OUTAGE_PATH, Outage, handle_admin
@@ -37,6 +41,7 @@ ANSWERED_HERE = {"SetIdentityPoolRoles", "GetIdentityPoolRoles", "SetPrincipalTa
                  "GetPrincipalTagAttributeMap"}
 # SigV4's credential scope: Credential=<key id>/<date>/<region>/<service>/aws4_request
 SIGNED_REGION = re.compile(r"Credential=[^/,\s]+/\d{8}/([a-z0-9-]+)/")
+SIGNED_SERVICE = re.compile(r"Credential=[^/,\s]+/\d{8}/[a-z0-9-]+/([a-z0-9-]+)/aws4_request")
 
 
 def _moto_app() -> Any:
@@ -57,13 +62,15 @@ class _Answer:
 
 class ControlPlane:
     def __init__(self, identity: IdentityStandIn, host: str = "127.0.0.1", port: int = 0, *,
-                 outage: Outage | None = None, admin_token: str = "") -> None:
-        """`outage` and `admin_token`: the daemon's outage state and the token its admin call needs."""
+                 outage: Outage | None = None, admin_token: str = "", fis: FisStandIn | None = None) -> None:
+        """`outage` and `admin_token`: the daemon's outage state and the token its admin call needs; `fis`: the FIS
+        stand-in (None: FIS calls go to moto unchecked)."""
         from moto.server import MotoRequestHandler
 
         self.identity = identity
         self.outage = outage
         self.admin_token = admin_token
+        self.fis = fis
         self._server = LocalHttpServer("control-plane", self.handle, max_body_bytes=MAX_BODY_BYTES, host=host,
                                        port=port, passthrough=_moto_app(), request_handler=MotoRequestHandler)
 
@@ -87,6 +94,12 @@ class ControlPlane:
         if target.startswith(COGNITO_TARGET) and target[len(COGNITO_TARGET):] in ANSWERED_HERE:
             signed = SIGNED_REGION.search(request.header("Authorization") or "")
             return self._cognito(target, request.body, signed.group(1) if signed else None)
+        authorization = request.header("Authorization") or ""
+        service = SIGNED_SERVICE.search(authorization)
+        if self.fis is not None and service is not None and service.group(1) == "fis":
+            signed = SIGNED_REGION.search(authorization)
+            return self.fis.handle(request.method, urlsplit(request.target).path, request.body,
+                                   signed.group(1) if signed else None)
         return None
 
     def _admin(self, request: HttpRequest) -> _Answer:

@@ -1,6 +1,6 @@
 """The local cloud's background process: moto behind the control-plane front, a local API gateway per region, the
-DNS plane (health checks and failover routing), the global-table replicator, the Cognito and Facebook stand-ins
-and the site server — and the outage state they all read (outage.py).
+DNS plane (health checks and failover routing), the global-table replicator (with its replication lag), the
+Cognito, Facebook and FIS stand-ins and the site server — and the outage state they all read (outage.py).
 
 Started by `wildrydes local up` (see cloud.py) as `python -m wildrydes_mr.local.daemon`. It picks free ports on
 127.0.0.1, writes them, its pid and a random admin token (what the control-plane front's admin call, e.g. a local
@@ -51,10 +51,11 @@ def _write_atomically(path: Path, data: dict) -> None:
 
 
 def run(runtime_file: Path, regions: list[str], lambda_src: Path, time_scale: float,
-        credential_lifetime: float = 3600.0) -> None:
+        credential_lifetime: float = 3600.0, replication_lag_ms: int = 0) -> None:
     from wildrydes_mr.local.control_plane import ControlPlane
     from wildrydes_mr.local.credentials import CredentialStore, LocalCredential
     from wildrydes_mr.local.dns import DnsPlane
+    from wildrydes_mr.local.fis import FisStandIn, global_table_check
     from wildrydes_mr.local.gateway import LocalGateway
     from wildrydes_mr.local.gateway.authorization import IamPrincipals
     from wildrydes_mr.local.identity import IdentityStandIn
@@ -95,7 +96,10 @@ def run(runtime_file: Path, regions: list[str], lambda_src: Path, time_scale: fl
     admin_token = secrets.token_urlsafe(32)
     identity = IdentityStandIn(credentials, describe_pool, role_trust_reader(lambda: client("iam", "us-east-1")),
                                lifetime_s=credential_lifetime * time_scale)
-    control = ControlPlane(identity, outage=outage, admin_token=admin_token)
+    replicators: list[Replicator] = []  # the replicator, once made: FIS asks it which tables are global
+    fis = FisStandIn(time_scale, role_trust_reader(lambda: client("iam", "us-east-1")), global_table_check(
+        lambda table: replicators[0].members(table) if replicators else [], lambda region: client("dynamodb", region)))
+    control = ControlPlane(identity, outage=outage, admin_token=admin_token, fis=fis)
     control.start()
     endpoint = control.url
     _configure_moto(endpoint)
@@ -109,7 +113,10 @@ def run(runtime_file: Path, regions: list[str], lambda_src: Path, time_scale: fl
     dns = DnsPlane(endpoint, gateways, admin.access_key_id, admin.secret_access_key, time_scale=time_scale)
     dns.start()
     replicator = Replicator(endpoint, regions, admin.access_key_id, admin.secret_access_key,
-                            unavailable=outage.is_out)
+                            unavailable=outage.is_out, paused=fis.paused,
+                            lag_seconds=replication_lag_ms / 1000 * time_scale,
+                            dark_since=lambda region, table: outage.began_at(region) or fis.paused_since(region, table))
+    replicators.append(replicator)
     replicator.start()
     site = SiteServer(endpoint, identity, admin, outage=outage,
                       status_provider=lambda: {"outage": outage.current(), "dns": dns.status(),
@@ -125,6 +132,7 @@ def run(runtime_file: Path, regions: list[str], lambda_src: Path, time_scale: fl
         "site_root": site.url,
         "dns_urls": {"failover": dns.failover_url, **dns.regional_urls},
         "time_scale": time_scale,
+        "replication_lag_ms": replication_lag_ms,
         "admin_token": admin_token,
     })
     try:
@@ -154,8 +162,11 @@ def main() -> None:
     parser.add_argument("--time-scale", type=float, default=1.0)
     parser.add_argument("--credential-lifetime", type=float, default=3600.0,
                         help="seconds the Cognito stand-in's credentials live (before time_scale)")
+    parser.add_argument("--replication-lag-ms", type=int, default=0,
+                        help="milliseconds a write takes to reach the other regions (before time_scale)")
     args = parser.parse_args()
-    run(args.runtime_file, args.regions.split(","), args.lambda_src, args.time_scale, args.credential_lifetime)
+    run(args.runtime_file, args.regions.split(","), args.lambda_src, args.time_scale, args.credential_lifetime,
+        args.replication_lag_ms)
 
 
 if __name__ == "__main__":

@@ -15,6 +15,11 @@ so it is checked here and the statement handed on without it); statements for ot
 NotPrincipal, a Resource (IAM refuses one in a trust policy) or anything the evaluator cannot read refuses.
 The request context carries `cognito-identity.amazonaws.com:aud`, `:amr` and `:sub`, and, with tags,
 `aws:RequestTag/<key>` and `aws:TagKeys`.
+
+`service_trust_refusal` asks the same of a role a service assumes with sts:AssumeRole (the local FIS's experiment
+role: Principal {"Service": "fis.amazonaws.com"}), with the service's request context (aws:SourceAccount,
+aws:SourceArn: the confused-deputy conditions,
+https://docs.aws.amazon.com/fis/latest/userguide/getting-started-iam-service-role.html).
 """
 
 from __future__ import annotations
@@ -27,24 +32,26 @@ from urllib.parse import unquote
 
 from .iam_policy import PolicyError, Request, evaluate
 
-__all__ = ["COGNITO_PRINCIPAL", "role_trust_reader", "trust_refusal"]
+__all__ = ["COGNITO_PRINCIPAL", "role_trust_reader", "service_trust_refusal", "trust_refusal"]
 
 logger = logging.getLogger(__name__)
 
 COGNITO_PRINCIPAL = "cognito-identity.amazonaws.com"
 
 
-def _names_cognito(principal: object) -> bool:
+def _names(principal: object, kind: str, name: str) -> bool:
+    """Whether a trust statement's Principal is "*" or names `name` as a principal of `kind` (Federated, Service)."""
     if principal == "*":
         return True
     if not isinstance(principal, Mapping):
         raise PolicyError("Principal must be \"*\" or an object")
-    federated = principal.get("Federated", [])
-    return COGNITO_PRINCIPAL in ([federated] if isinstance(federated, str) else list(federated))
+    named = principal.get(kind, [])
+    return name in ([named] if isinstance(named, str) else list(named))
 
 
-def _cognito_statements(document: Mapping[str, Any]) -> dict[str, Any]:
-    """The trust policy's statements that apply to Cognito, without their Principal, as an identity policy."""
+def _statements_for(document: Mapping[str, Any], kind: str, name: str) -> dict[str, Any]:
+    """The trust policy's statements that apply to principal `name` (of `kind`), without their Principal, as an
+    identity policy."""
     statements = document.get("Statement", [])
     statements = [statements] if isinstance(statements, Mapping) else statements
     if not isinstance(statements, list):
@@ -59,7 +66,7 @@ def _cognito_statements(document: Mapping[str, Any]) -> dict[str, Any]:
             raise PolicyError("a trust policy has no Resource")  # IAM: "Has prohibited field Resource"
         if "Principal" not in statement:
             raise PolicyError("a trust policy statement needs a Principal")
-        if _names_cognito(statement["Principal"]):
+        if _names(statement["Principal"], kind, name):
             kept.append({**{k: v for k, v in statement.items() if k != "Principal"}, "Resource": "*"})
     return {**{k: document[k] for k in ("Version", "Id") if k in document}, "Statement": kept}
 
@@ -76,13 +83,28 @@ def trust_refusal(document: Mapping[str, Any] | None, role_arn: str, *, pool_id:
         context["aws:TagKeys"] = list(tags)
     actions = ["sts:AssumeRoleWithWebIdentity"] + (["sts:TagSession"] if tags else [])
     try:
-        policy = _cognito_statements(document)
+        policy = _statements_for(document, "Federated", COGNITO_PRINCIPAL)
         for action in actions:
             decision = evaluate([policy], Request(action, role_arn, context))
             if not decision.allowed:
                 return f"the trust policy of {role_arn} does not allow {action} for {pool_id}: {decision.reason}"
     except PolicyError as exc:
         return f"the trust policy of {role_arn} was not evaluated: {exc}"
+    return None
+
+
+def service_trust_refusal(document: Mapping[str, Any] | None, role_arn: str, service: str,
+                          context: Mapping[str, Any]) -> str | None:
+    """Why STS would refuse `service` (e.g. fis.amazonaws.com) sts:AssumeRole on this role (None: it would not)."""
+    if document is None:
+        return f"role {role_arn} does not exist"
+    try:
+        decision = evaluate([_statements_for(document, "Service", service)],
+                            Request("sts:AssumeRole", role_arn, dict(context)))
+    except PolicyError as exc:
+        return f"the trust policy of {role_arn} was not evaluated: {exc}"
+    if not decision.allowed:
+        return f"the trust policy of {role_arn} does not let {service} assume it: {decision.reason}"
     return None
 
 

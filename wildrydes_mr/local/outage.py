@@ -23,6 +23,7 @@ import hmac
 import json
 import logging
 import threading
+import time
 from collections.abc import Iterable
 from typing import Any
 
@@ -58,11 +59,17 @@ class Outage:
     def __init__(self, regions: Iterable[str]) -> None:
         self.regions = tuple(regions)
         self._out: str | None = None
+        self._began: float | None = None  # wall time the outage began
         self._lock = threading.Lock()
 
     def is_out(self, region: str | None) -> bool:
         with self._lock:
             return region is not None and region == self._out
+
+    def began_at(self, region: str | None) -> float | None:
+        """When (wall time) the outage of `region` began; None if it is not out."""
+        with self._lock:
+            return self._began if region is not None and region == self._out else None
 
     def current(self) -> list[str]:
         with self._lock:
@@ -75,13 +82,15 @@ class Outage:
             if self._out not in (None, region):
                 raise OutageConflict(f"{self._out} is already out: end that outage first")
             changed, self._out = self._out != region, region
+            if changed:
+                self._began = time.time()
         if changed:
             logger.warning("local outage of %s begins: its data plane answers 503", region)
         return [region]
 
     def end(self) -> list[str]:
         with self._lock:
-            ended, self._out = self._out, None
+            ended, self._out, self._began = self._out, None, None
         if ended:
             logger.warning("local outage of %s ends", ended)
         return []

@@ -15,6 +15,7 @@ from wildrydes_mr.resources import (
     domains,
     dynamodb,
     dynamodb_replica,
+    fis,
     iam,
     lambda_fn,
     logs,
@@ -47,4 +48,5 @@ DELETERS: dict[str, Deleter] = {
     route53.HostedZone.kind: route53.delete_hosted_zone,
     route53.RecordSet.kind: route53.delete_record,
     route53.HealthCheck.kind: route53.delete_health_check,
+    fis.PauseTemplate.kind: fis.delete_pause_template,
 }

@@ -1,5 +1,6 @@
-"""`wildrydes demo`: the whole workshop on the local cloud in one command — build-api, build-ui, replicate and
-test-failover, with progress per step and region — then the site URL, the failover URL and the failover report.
+"""`wildrydes demo`: the whole workshop on the local cloud in one command — `deploy` (build-api, build-ui and
+replicate as one plan) and a `region` game day, with progress per step — then the site URL, the failover URL and
+the failover report.
 The application is left running for a person to open (or torn down with `cleanup=True`).
 """
 
@@ -7,15 +8,10 @@ from __future__ import annotations
 
 from typing import Any
 
-from wildrydes_mr import session
+from wildrydes_mr import faults, session
 from wildrydes_mr.aws import Clock
 from wildrydes_mr.errors import UsageError
-from wildrydes_mr.workflows import build_api, build_ui, cleanup, replicate, test_failover
-
-STEPS = (("module 1: the API layer in the primary region", build_api),
-         ("module 2: the web app, Facebook sign-in through Cognito, HTTPS hosting", build_ui),
-         ("module 3: global table, the API in the second region, certificates, DNS failover", replicate))
-
+from wildrydes_mr.workflows import cleanup, deploy, test_failover
 
 DEMO_TICKET = {"description": "My unicorn lost a horseshoe on the way to the airport.",
                "assigned": "support-team", "priority": "high", "status": "open"}
@@ -47,19 +43,17 @@ def signed_round_trip(ctx, api_url: str) -> dict[str, Any]:
 def run(options: session.Options, tear_down: bool = False) -> dict[str, Any]:
     if options.load_config().target != "local":
         raise UsageError("the demo runs on the local cloud only", hint="drop --target aws (or use target: local)")
-    with session.run(options, build_api.MODULE) as ctx:
-        results = {}
-        for title, module in STEPS:
-            ctx.progress(title)
-            results[module.MODULE] = module.run(ctx.for_module(module.MODULE))
+    with session.run(options, deploy.MODULE) as ctx:
+        ctx.progress("modules 1-3 as one plan: the API in both regions, the web app with Facebook sign-in "
+                     "through Cognito, the global table, certificates and DNS failover")
+        deployed = deploy.run(ctx)
         ctx.progress("a signed create and list through the failover name")
-        signed = signed_round_trip(ctx, results[replicate.MODULE]["failover_url"])
-        ctx.progress("module 4: game day — fault in the primary, measured failover and failback")
-        report = test_failover.run(ctx.for_module(test_failover.MODULE))
-        summary = {"site_url": results[build_ui.MODULE]["site_url"],
-                   "failover_url": results[replicate.MODULE]["failover_url"],
-                   "regional_urls": results[replicate.MODULE]["regional_urls"],
-                   "api_urls": results[replicate.MODULE]["api_urls"], **signed,
+        signed = signed_round_trip(ctx, deployed["failover_url"])
+        ctx.progress("module 4: game day — the whole primary region goes dark, measured failover, data loss "
+                     "and failback")
+        report = test_failover.run(ctx.for_module(test_failover.MODULE), fault=faults.REGION)
+        summary = {"site_url": deployed["site_url"], "failover_url": deployed["failover_url"],
+                   "regional_urls": deployed["regional_urls"], "api_urls": deployed["api_urls"], **signed,
                    "failover_report": report}
         if tear_down:
             ctx.progress("module 5: cleanup")

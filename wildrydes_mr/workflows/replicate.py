@@ -48,17 +48,27 @@ def _alias(domain: dict[str, Any]) -> dict[str, Any]:
             "DNSName": domain.get("regional_domain_name", PLACEHOLDER), "EvaluateTargetHealth": False}
 
 
-def replicate_region(ctx: Context, region: str, zone_id: str) -> dict[str, Any]:
-    """Everything of one region, in dependency order; returns what the failover records need."""
+def request_certificate(ctx: Context, region: str, zone_id: str) -> dict[str, Any]:
+    """The region's certificate for both names and its DNS validation records: requested first, since its
+    validation is the longest wait of a region (custom domains need it issued)."""
+    certificate = converge_one(ctx, acm.Certificate(region, failover_name(ctx), [regional_name(ctx, region)]))
+    converge(ctx, _validation_records(zone_id, certificate))
+    return certificate
+
+
+def add_replica(ctx: Context, region: str) -> dynamodb_replica.Replica:
+    """The tickets table's replica in `region` (a global table); created, not awaited (see finish)."""
+    replica = dynamodb_replica.Replica(ctx.config.regions.primary, region, ctx.config.api.table)
+    converge_one(ctx, replica)
+    return replica
+
+
+def regional_endpoint(ctx: Context, region: str, zone_id: str, certificate: dict[str, Any],
+                      api: dict[str, Any]) -> dict[str, Any]:
+    """Once the certificate is issued: both custom domains on the region's API, the regional record, and the
+    health check that probes it; returns what the failover records need."""
     config = ctx.config
     api_domain, own_domain = failover_name(ctx), regional_name(ctx, region)
-    certificate = converge_one(ctx, acm.Certificate(region, api_domain, [own_domain]))
-    converge(ctx, _validation_records(zone_id, certificate))
-    replica = None
-    if region != config.regions.primary:
-        replica = dynamodb_replica.Replica(config.regions.primary, region, config.api.table)
-        converge_one(ctx, replica)
-    api = build_api.build_region(ctx, region)
     if not ctx.dry_run:
         acm.wait_issued(ctx, region, certificate["arn"])
     certificate_arn = certificate.get("arn", PLACEHOLDER)
@@ -77,7 +87,15 @@ def replicate_region(ctx: Context, region: str, zone_id: str) -> dict[str, Any]:
         region, f"{config.deployment}-{region}", own_domain, config.dns.health_check.interval,
         config.dns.health_check.failure_threshold))
     return {"api_domain": names[api_domain], "health_check_id": check.get("id", PLACEHOLDER),
-            "api_url": api.get("api_url"), "replica": replica}
+            "api_url": api.get("api_url")}
+
+
+def replicate_region(ctx: Context, region: str, zone_id: str) -> dict[str, Any]:
+    """Everything of one region, in dependency order; returns what the failover records need."""
+    certificate = request_certificate(ctx, region, zone_id)
+    replica = add_replica(ctx, region) if region != ctx.config.regions.primary else None
+    api = build_api.build_region(ctx, region)
+    return {**regional_endpoint(ctx, region, zone_id, certificate, api), "replica": replica}
 
 
 def failover_records(ctx: Context, zone_id: str, regions: dict[str, dict[str, Any]]) -> list[route53.RecordSet]:
@@ -126,16 +144,10 @@ def _migrate_failover_aliases(ctx: Context, zone_id: str, records: list[route53.
         route53.replace_records(ctx, zone_id, old, [record.record for record in records])
 
 
-def run(ctx: Context, parallel: bool = True) -> dict[str, Any]:
-    prediction = require_predicted_rto_within_objective(ctx.config)
+def finish(ctx: Context, zone_id: str, regions: dict[str, dict[str, Any]], parallel: bool = True) -> dict[str, Any]:
+    """The failover records over both regions' endpoints, then the ends of the replica and of the records'
+    propagation, awaited together; the operator's access; returns the module's result."""
     primary, secondary = ctx.config.regions.both
-    if primary not in build_api.deployed_apis(ctx):
-        raise UsageError(f"no API recorded in {primary} for deployment {ctx.config.deployment}: "
-                         "build-api must run first", hint="run `wildrydes build-api`")
-    zone_id = hosted_zone_id(ctx)
-    regions = in_parallel({region: (lambda r=region: replicate_region(ctx, r, zone_id))
-                           for region in (primary, secondary)}, parallel=parallel)
-
     records = failover_records(ctx, zone_id, regions)
     _migrate_failover_aliases(ctx, zone_id, records)
     converge(ctx, records)
@@ -155,12 +167,34 @@ def run(ctx: Context, parallel: bool = True) -> dict[str, Any]:
     result: dict[str, Any] = {
         "failover_url": failover_url, "hosted_zone_id": zone_id,
         "regional_urls": {r: ctx.target.regional_url(r, regional_name(ctx, r)) for r in (primary, secondary)},
-        "api_urls": {r: regions[r]["api_url"] for r in (primary, secondary)}, **prediction,
+        "api_urls": {r: regions[r]["api_url"] for r in (primary, secondary)},
+        **require_predicted_rto_within_objective(ctx.config),
         "objectives": {"rto_seconds": ctx.config.objectives.rto_seconds,
                        "rpo_seconds": ctx.config.objectives.rpo_seconds}}
     if not ctx.dry_run:
         ctx.state.set_extra("failover_api_url", failover_url)
+    return result
+
+
+def site_follows(ctx: Context) -> str | None:
+    """Once the failover name exists, the site calls it and its users may invoke the API in both regions:
+    build-ui again (nothing to do when it is already so); the site URL, or None without a site."""
     if any(r["kind"] == "cognito-identity-pool" for r in ctx.state.resources.values()):
-        # The site now calls the failover name, and its users may invoke the API in both regions.
-        result["site_url"] = build_ui.run(ctx.for_module(build_ui.MODULE))["site_url"]
+        return build_ui.run(ctx.for_module(build_ui.MODULE))["site_url"]
+    return None
+
+
+def run(ctx: Context, parallel: bool = True) -> dict[str, Any]:
+    require_predicted_rto_within_objective(ctx.config)
+    primary, secondary = ctx.config.regions.both
+    if primary not in build_api.deployed_apis(ctx):
+        raise UsageError(f"no API recorded in {primary} for deployment {ctx.config.deployment}: "
+                         "build-api must run first", hint="run `wildrydes build-api`")
+    zone_id = hosted_zone_id(ctx)
+    regions = in_parallel({region: (lambda r=region: replicate_region(ctx, r, zone_id))
+                           for region in (primary, secondary)}, parallel=parallel)
+    result = finish(ctx, zone_id, regions, parallel)
+    site_url = site_follows(ctx)
+    if site_url:
+        result["site_url"] = site_url
     return result

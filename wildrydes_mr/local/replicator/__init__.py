@@ -15,10 +15,18 @@ NEW_AND_OLD_IMAGES), and this module, running in threads of the local-cloud daem
   (region, key, image digest) and taken as an observation of that region's state, never as a new write.
 
 A local outage (`unavailable(region)`, see outage.py) pauses a region's side: its stream is not read and nothing is
-written to it, so nothing crosses to or from it. The keys it lacks stay dirty and its stream keeps its position:
-once the outage ends, the region's stream is read on from where it stopped and the region is brought to the
-winners, so no write is lost and none is made twice. A table first seen during an outage of one of its regions
-is picked up (and backfilled) once it ends.
+written to it, so nothing crosses to or from it. An AWS FIS `aws:dynamodb:global-table-pause-replication`
+experiment (`paused(region, table)`, see ../fis.py) pauses exactly one table's replica in one region the same way;
+other tables, and the table's other replicas between themselves, carry on. The keys it lacks stay dirty and its
+stream keeps its position: once the outage (or pause) ends, the region's stream is read on from where it stopped
+and the region is brought to the winners, so no write is lost and none is made twice. A table first seen during
+an outage of one of its regions is picked up (and backfilled) once it ends.
+
+Replication lag (`lag_seconds`, the config's local.replication_lag_ms × time_scale): a write read from a stream is
+written to the other regions no earlier than that long after the replicator first saw it (DynamoDB's is "typically
+within a second", no SLA). When a region goes dark (an outage or a pause begins, at `dark_since`), its stream is read
+one last time; a write made so late that its lag had not passed by then is in flight, and reaches the other regions
+only once the region is back (with no lag, everything acknowledged before the region went dark is delivered).
 
 Convergence is state based: for every key the replicator keeps the winning image and the digest of the last state
 it saw (or wrote) in each region, and rewrites a region whose state differs from the winner. A user write that
@@ -65,10 +73,18 @@ class Replicator(StreamReading):
     """Emulates global tables between `regions` of the moto server at `aws_endpoint`."""
 
     def __init__(self, aws_endpoint: str, regions: list[str], access_key_id: str, secret_access_key: str,
-                 poll_interval: float = 0.1, unavailable: Callable[[str], bool] | None = None):
-        """`unavailable(region)`: True while the region is out (a local outage); its side of replication pauses."""
+                 poll_interval: float = 0.1, unavailable: Callable[[str], bool] | None = None,
+                 paused: Callable[[str, str], bool] | None = None, lag_seconds: float = 0.0,
+                 dark_since: Callable[[str, str], float | None] | None = None):
+        """`unavailable(region)`: True while the region is out (a local outage); its side of replication pauses.
+        `paused(region, table)`: True while replication of that table's replica in that region is paused (FIS).
+        `lag_seconds`: the least time between first seeing a write and writing it to the other regions.
+        `dark_since(region, table)`: when (wall time) that side's outage or pause began, if known."""
         self.aws_endpoint = aws_endpoint
         self._unavailable = unavailable or (lambda region: False)
+        self._paused = paused or (lambda region, table: False)
+        self.lag_seconds = max(0.0, float(lag_seconds))
+        self._dark_since = dark_since or (lambda region, table: None)
         # Sorted, so that a region's rank (the tie-break of last writer wins) does not depend on argument order.
         self.regions = sorted(dict.fromkeys(regions))
         self.poll_interval = poll_interval
@@ -107,9 +123,22 @@ class Replicator(StreamReading):
     def status(self) -> dict:
         with self._lock:
             tables = list(self._tables.values())
+        paused_tables = {table.name: regions for table in tables
+                         if (regions := [region for region in sorted(table.members) if self._halted(table, region)])}
         return {"tables": {table.name: {"regions": sorted(table.members), "replicated": table.replicated,
                                         "lag_seconds": table.lag_seconds} for table in tables},
-                "paused": [region for region in self.regions if self._unavailable(region)]}
+                "paused": [region for region in self.regions if self._unavailable(region)],
+                "paused_tables": paused_tables, "replication_lag_seconds": self.lag_seconds}
+
+    def members(self, name: str) -> list[str]:
+        """The regions between which table `name` is replicated (empty: it is not a global table here)."""
+        with self._lock:
+            table = self._tables.get(name)
+            return sorted(table.members) if table is not None else []
+
+    def _halted(self, table: _Table, region: str) -> bool:
+        """True while `table`'s side in `region` is paused: the region is out, or an experiment pauses it."""
+        return self._unavailable(region) or self._paused(region, table.name)
 
     # -- the loop ----------------------------------------------------------------------------------------------------
     def _run(self) -> None:
@@ -133,9 +162,12 @@ class Replicator(StreamReading):
             self._stop.wait(max(0.005, wake - time.monotonic()))
 
     def _interval(self, table: _Table) -> float:
-        if time.monotonic() - table.last_activity < IDLE_AFTER_SECONDS:
-            return self.poll_interval
-        return max(self.poll_interval, IDLE_POLL_SECONDS)
+        now = time.monotonic()
+        interval = self.poll_interval if now - table.last_activity < IDLE_AFTER_SECONDS else max(
+            self.poll_interval, IDLE_POLL_SECONDS)
+        # A write held back by the lag is written as soon as its time comes, not a poll later.
+        held = [state.ready_at for key_id in table.dirty if (state := table.keys.get(key_id)) and state.ready_at > now]
+        return min([interval, *(ready - now for ready in held)])
 
     def _guard(self, context: str, action: Callable[..., Any], *args: Any) -> bool:
         """Run one step; a failure is logged once per distinct problem and the step is retried on the next poll."""
@@ -233,14 +265,23 @@ class Replicator(StreamReading):
     # -- data plane ----------------------------------------------------------------------------------------------
     def _sync(self, table: _Table) -> None:
         if not table.backfilled:
-            if any(self._unavailable(region) for region in table.members):
-                return  # the backfill scans every region: it waits for the outage to end
+            if any(self._halted(table, region) for region in table.members):
+                return  # the backfill scans every region: it waits for the outage (or pause) to end
             self._backfill(table)
             table.backfilled = True
         for member in table.members.values():
-            if self._unavailable(member.region):
-                continue  # its stream is read on from here once the outage ends
-            self._guard(f"table {table.name} in {member.region}", self._read_stream, table, member)
+            context = f"table {table.name} in {member.region}"
+            if self._halted(table, member.region):
+                if member.dark_since is None:
+                    # It has just gone dark. Knowing when, its stream is read one last time: a write made before then
+                    # whose lag had passed by then is delivered; the others are in flight (see _reconcile).
+                    since = self._dark_since(member.region, table.name)
+                    if since is not None:
+                        self._guard(context, self._read_stream, table, member)
+                    member.dark_since = since if since is not None else time.time()
+                continue  # its stream is read on from here once the outage (or pause) ends
+            member.dark_since = None
+            self._guard(context, self._read_stream, table, member)
         self._reconcile(table)
         self._prune(table)
 
@@ -270,17 +311,27 @@ class Replicator(StreamReading):
     def _reconcile(self, table: _Table) -> None:
         """Write each dirty key's winner to every region whose last known state differs from it."""
         writes: dict[str, list[str]] = {region: [] for region in table.members}
+        now = time.monotonic()
+        failed: set[str] = set()
         for key_id in sorted(table.dirty):
             state = table.keys.get(key_id)
             if state is None:
                 continue
+            origin = table.members.get(state.origin)
+            # Made (version[0]: the record's creation time) too late for its lag to pass before its region went dark.
+            in_flight = origin is not None and origin.dark_since is not None and \
+                state.version[0] + self.lag_seconds > origin.dark_since
+            if state.ready_at > now or in_flight:
+                # Still within the replication lag, or on its way from a region that went dark before the lag had
+                # passed (a write in flight stays there until the region is back): written once that has passed.
+                failed.add(key_id)
+                continue
             for region in table.members:
                 if state.seen.get(region) != state.digest:
                     writes[region].append(key_id)
-        failed: set[str] = set()
         for region, key_ids in writes.items():
-            if self._unavailable(region):
-                failed.update(key_ids)  # written once the outage ends
+            if self._halted(table, region):
+                failed.update(key_ids)  # written once the outage (or pause) ends
                 continue
             context = f"writing table {table.name} in {region}"
             for index, chunk in enumerate(_chunks(key_ids, BATCH_WRITE_LIMIT)):

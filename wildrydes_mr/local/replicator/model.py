@@ -60,6 +60,7 @@ class _Member:
     stream_arn: str
     shards: dict[str, _Shard] = field(default_factory=dict)
     shards_checked: float = -math.inf
+    dark_since: float | None = None  # wall time its side went dark (an outage or a pause); None while it runs
 
 
 @dataclass
@@ -70,6 +71,8 @@ class _KeyState:
     image: dict[str, Any] | None  # the winning NewImage; None: the item is deleted
     seen: dict[str, str] = field(default_factory=dict)  # region -> digest of its last known state of this item
     touched: float = 0.0
+    ready_at: float = 0.0  # monotonic time before which the winner is not written elsewhere (replication lag)
+    origin: str = ""  # the region the winning write was made in ("" for a backfilled item)
 
 
 @dataclass

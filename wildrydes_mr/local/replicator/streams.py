@@ -140,9 +140,12 @@ class StreamReading:
                 continue
             version = (_epoch(data["ApproximateCreationDateTime"]), rank, int(data["SequenceNumber"]))
             if state is None:
-                state = table.keys[key_id] = _KeyState(data["Keys"], version, digest, image)
+                state = table.keys[key_id] = _KeyState(data["Keys"], version, digest, image,
+                                                       ready_at=now + self.lag_seconds, origin=region)
             elif version > state.version:
                 state.version, state.digest, state.image = version, digest, image
+                state.ready_at = now + self.lag_seconds  # a new write: the lag runs from its first sight
+                state.origin = region
             state.seen[region] = digest
             state.touched = now
 
