@@ -27,7 +27,7 @@ from typing import Any
 from urllib.parse import urlsplit
 
 from .fis import FisStandIn
-from .http_server import HttpRequest, LocalHttpServer, plain
+from .http_server import HttpRequest, LocalHttpServer, ServedBy, plain
 from .identity import CognitoError, IdentityStandIn
 from .outage import ADMIN_TOKEN_HEADER, OUTAGE_PATH, Outage, handle_admin
 
@@ -60,7 +60,7 @@ class _Answer:
         self.note = ""
 
 
-class ControlPlane:
+class ControlPlane(ServedBy):
     def __init__(self, identity: IdentityStandIn, host: str = "127.0.0.1", port: int = 0, *,
                  outage: Outage | None = None, admin_token: str = "", fis: FisStandIn | None = None) -> None:
         """`outage` and `admin_token`: the daemon's outage state and the token its admin call needs; `fis`: the FIS
@@ -73,16 +73,6 @@ class ControlPlane:
         self.fis = fis
         self._server = LocalHttpServer("control-plane", self.handle, max_body_bytes=MAX_BODY_BYTES, host=host,
                                        port=port, passthrough=_moto_app(), request_handler=MotoRequestHandler)
-
-    @property
-    def url(self) -> str:
-        return self._server.url
-
-    def start(self) -> None:
-        self._server.start()
-
-    def stop(self) -> None:
-        self._server.stop()
 
     def handle(self, request: HttpRequest) -> Any:
         """An answer of its own, or None for moto to answer."""

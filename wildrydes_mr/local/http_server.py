@@ -201,3 +201,20 @@ class LocalHttpServer:
         if self.log_served is not None and isinstance(request, HttpRequest):
             self.log_served(request, response, started)
         return [response.body]
+
+
+class ServedBy:
+    """A part of the local cloud that answers HTTP through one LocalHttpServer (set `_server`): its URL, start
+    and stop are the server's."""
+
+    _server: LocalHttpServer
+
+    @property
+    def url(self) -> str:
+        return self._server.url
+
+    def start(self) -> None:
+        self._server.start()
+
+    def stop(self) -> None:
+        self._server.stop()

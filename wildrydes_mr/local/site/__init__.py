@@ -31,7 +31,7 @@ from wildrydes_mr.site_headers import content_security_policy, security_headers
 
 from .. import facebook
 from ..credentials import LocalCredential
-from ..http_server import HttpRequest, LocalHttpServer
+from ..http_server import HttpRequest, LocalHttpServer, ServedBy
 from ..identity import CognitoError, IdentityStandIn
 from ..moto_access import moto_client
 from ..outage import Outage, unavailable_body
@@ -62,7 +62,7 @@ def _method_not_allowed() -> _Answer:
     return _Answer(405, [("Content-Type", "text/plain")], b"Method Not Allowed")
 
 
-class SiteServer:
+class SiteServer(ServedBy):
     def __init__(self, aws_endpoint: str, identity: IdentityStandIn, admin: LocalCredential,
                  host: str = "127.0.0.1", port: int = 0,
                  status_provider: Callable[[], dict[str, Any]] | None = None,
@@ -79,16 +79,6 @@ class SiteServer:
         self.objects = SiteObjects(lambda: self._client("s3", "us-east-1"),
                                    lambda: self._client("cloudfront", "us-east-1"), outage, cache_ttl)
         self._server = LocalHttpServer("site", self.handle, max_body_bytes=MAX_BODY_BYTES, host=host, port=port)
-
-    @property
-    def url(self) -> str:
-        return self._server.url
-
-    def start(self) -> None:
-        self._server.start()
-
-    def stop(self) -> None:
-        self._server.stop()
 
     def _client(self, service: str, region: str) -> Any:
         with self._lock:
