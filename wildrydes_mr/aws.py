@@ -30,8 +30,9 @@ T = TypeVar("T")
 ClientError = botocore.exceptions.ClientError
 BotoCoreError = botocore.exceptions.BotoCoreError
 
+# SimulatePrincipalPolicy (preflight) evaluates policies and changes nothing.
 READ_PREFIXES = ("Get", "List", "Describe", "Head", "Test", "Query", "Scan", "BatchGet", "Lookup", "Search",
-                 "Select")
+                 "Select", "Simulate")
 
 
 def is_read_operation(operation: str) -> bool:

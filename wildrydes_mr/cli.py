@@ -90,9 +90,11 @@ def replicate(ctx: click.Context, dry_run: bool) -> None:
 @cli.command()
 @_dry_run_option
 @click.option("--skip-preflight", is_flag=True, help="On target aws, do not run `preflight` first.")
+@click.option("--resolver", metavar="HOST[:PORT]",
+              help="The DNS resolver preflight asks for the domain's NS records.  [default: the system's]")
 @click.option("--sequential", is_flag=True, help="Run the plan's steps one after another (for comparison).")
 @click.pass_context
-def deploy(ctx: click.Context, dry_run: bool, skip_preflight: bool, sequential: bool) -> None:
+def deploy(ctx: click.Context, dry_run: bool, skip_preflight: bool, resolver: str | None, sequential: bool) -> None:
     """Modules 1-3 as one dependency graph: build-api, build-ui and replicate, both regions at once, every step
     started as soon as what it needs exists, so the long waits (certificates, CloudFront, the replica) overlap.
     Records what the module commands record; a second run changes nothing. --dry-run prints the plan."""
@@ -101,7 +103,10 @@ def deploy(ctx: click.Context, dry_run: bool, skip_preflight: bool, sequential: 
 
     options = _options(ctx)
     with session.run(options, workflow.MODULE, dry_run) as run:
-        result = workflow.run(run, parallel=not sequential, preflight=not skip_preflight)
+        from wildrydes_mr.preflight.hosted_zone import parse_resolver
+
+        result = workflow.run(run, parallel=not sequential, preflight=not skip_preflight,
+                              resolver=parse_resolver(resolver) if resolver else None)
         result["dry_run"] = dry_run
         result["actions"] = [a.to_json() for a in run.actions]
     ui.render(_summarise(result, options.output), options.output)
@@ -311,8 +316,11 @@ def demo(ctx: click.Context, tear_down: bool) -> None:
 
 def _register_commands() -> None:
     from wildrydes_mr.commands.local import local
+    from wildrydes_mr.commands.policy import policy
+    from wildrydes_mr.commands.preflight import preflight
 
-    cli.add_command(local)
+    for command in (local, preflight, policy):
+        cli.add_command(command)
 
 
 _register_commands()

@@ -7,6 +7,7 @@ from __future__ import annotations
 from typing import Any
 
 from fidelity.layer import BehaviourLayer, Rule
+from fidelity.rules_account import RegionOptStatus
 from fidelity.rules_acm import (
     CommonNameLimit,
     HeldByDeletedDomain,
@@ -20,7 +21,9 @@ from fidelity.rules_cloudfront import DistributionConfigs, DistributionDeploying
 from fidelity.rules_cognito import PoolMappings
 from fidelity.rules_dynamodb import GlobalTableReplicas, PitrUnavailableAfterCreate
 from fidelity.rules_fis import FisExperiments
+from fidelity.rules_iam import PolicySimulation
 from fidelity.rules_lambda import FunctionNotReady, RoleNotYetAssumable
+from fidelity.rules_quotas import LambdaAccountSettings, ServiceQuotaDefaults
 from fidelity.rules_route53 import ChangePropagation, CnameExclusive, HealthCheckNegativeCache
 
 
@@ -28,6 +31,7 @@ def all_rules() -> list[Rule]:
     pitr = PitrUnavailableAfterCreate()
     replicas = GlobalTableReplicas(pitr)
     propagation = ChangePropagation()
+    quotas = ServiceQuotaDefaults()
     return [
         CommonNameLimit(), IdempotencyTokenReuse(), NotYetDescribable(), ValidationRecordsLater(),
         ValidationNeedsRecords(), HeldByDeletedDomain(),
@@ -37,6 +41,7 @@ def all_rules() -> list[Rule]:
         propagation, CnameExclusive(), HealthCheckNegativeCache(propagation),
         DistributionDeploying(), ResponseHeadersPolicies(), DistributionConfigs(),
         PoolMappings(),
+        RegionOptStatus(), PolicySimulation(), quotas, LambdaAccountSettings(quotas),
     ]
 
 

@@ -89,25 +89,22 @@ def _planned_only(ctx: Context, steps: list[Step], unplanned: dict[str, str]) ->
     return [wrapped(step) for step in steps]
 
 
-def _preflight(ctx: Context) -> None:
+def _preflight(ctx: Context, resolver: tuple[str, int] | None) -> None:
     """On target aws, the checklist first: a deploy that would fail halfway for a reason known up front (no
-    hosted zone, missing permissions, a quota) does not start."""
+    hosted zone, missing permissions, a quota) does not start (exit 1, every failure named with its fix)."""
     from wildrydes_mr import preflight
 
-    checklist = preflight.run(ctx)
-    failed = [item for item in checklist["items"] if item["status"] == "fail"]
-    if failed:
-        first = failed[0]
-        raise UsageError(f"preflight: {first['name']}: {first['detail']}"
-                         + (f" (and {len(failed) - 1} more failed checks)" if len(failed) > 1 else ""),
-                         hint=first.get("fix") or "run `wildrydes preflight` for the checklist")
+    ctx.progress("preflight: checking what the deploy would run into (nothing is changed)")
+    preflight.require_passed(preflight.run(ctx, resolver=resolver))
 
 
-def run(ctx: Context, parallel: bool = True, preflight: bool = True) -> dict[str, Any]:
-    """`preflight`: run the preflight checklist first (target aws only; the local cloud needs none)."""
+def run(ctx: Context, parallel: bool = True, preflight: bool = True,
+        resolver: tuple[str, int] | None = None) -> dict[str, Any]:
+    """`preflight`: run the preflight checklist first (target aws only; the local cloud needs none), asking
+    `resolver` (default: the system's) for the domain's delegation."""
     require_predicted_rto_within_objective(ctx.config)
     if preflight and not ctx.target.is_local:
-        _preflight(ctx)
+        _preflight(ctx, resolver)
     primary, _ = ctx.config.regions.both
     steps = plan(ctx, parallel)
     if ctx.dry_run:
