@@ -16,6 +16,7 @@ import subprocess
 import sys
 import time
 from pathlib import Path
+from xml.etree import ElementTree
 
 import pytest
 from e2e_helpers import PRIMARY, local_deployment, moto_client, wildrydes, wildrydes_json
@@ -111,6 +112,21 @@ def test_replication_pause_loses_the_windows_writes_and_failback_brings_them_bac
     experiments = fis.list_experiments()["experiments"]
     assert experiments and {e["state"]["status"] for e in experiments} <= {"stopped", "completed"}
     assert_no_fault_left(endpoint)
+
+
+def test_reports_lists_every_game_day_of_this_deployment_and_draws_their_trend(replicated):
+    workdir, config, _ = replicated
+    listed = wildrydes_json(workdir, "reports", config=config)
+    # The game days above, in the order they ran, each as real-time equivalents (time_scale 0.1).
+    assert [row["fault"] for row in listed["rows"]] == ["outage", "health", "region", "replication"]
+    assert all(row["target"] == "local" and row["time_scale"] == 0.1 for row in listed["rows"])
+    replication = listed["rows"][-1]
+    assert replication["rpo_seconds"] > 10  # the 2 s scaled pause window is 20 s real
+    trend = ElementTree.parse(listed["trend_file"]).getroot()
+    ns = {"s": "http://www.w3.org/2000/svg"}
+    for series in ("rto", "rpo"):
+        group = trend.find(f"s:g[@class='series'][@data-series='{series}']", ns)
+        assert len(group.findall("s:circle", ns)) == 4, series
 
 
 def test_sigkill_halfway_then_restore_removes_the_fault(replicated):
