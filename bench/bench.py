@@ -54,6 +54,22 @@ CRITICAL_PATH_RATIO_MAX = 1.1
 # --- helpers ------------------------------------------------------------------------------------------------
 
 
+def script_results(doc: str, run, add_arguments=None) -> dict | None:
+    """The command line of a bench script: --time-scale, --output text|json (and what `add_arguments` adds);
+    runs `run(args)`; prints the JSON and returns None for --output json, else returns the results to print."""
+    parser = argparse.ArgumentParser(description=doc.split("\n\n")[0])
+    if add_arguments:
+        add_arguments(parser)
+    parser.add_argument("--time-scale", type=float, default=0.1)
+    parser.add_argument("--output", choices=("text", "json"), default="text")
+    args = parser.parse_args()
+    results = run(args)
+    if args.output == "json":
+        print(json.dumps(results, indent=2))
+        return None
+    return results
+
+
 def time_command(argv: list[str], repeat: int) -> float:
     """Median wall time of a command in seconds."""
     samples = []

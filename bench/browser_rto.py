@@ -105,14 +105,8 @@ def run(args: argparse.Namespace) -> dict[str, Any]:
 
 
 def main() -> None:
-    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
-    parser.add_argument("--rounds", type=int, default=5)
-    parser.add_argument("--time-scale", type=float, default=0.1)
-    parser.add_argument("--output", choices=("text", "json"), default="text")
-    args = parser.parse_args()
-    results = run(args)
-    if args.output == "json":
-        print(json.dumps(results, indent=2))
+    results = bench.script_results(__doc__, run, lambda parser: parser.add_argument("--rounds", type=int, default=5))
+    if results is None:
         return
     browser, dns = results["browser"], results["dns_path"]
     for r in browser["rounds"]:

@@ -16,7 +16,6 @@ step forks no threads of its own; the product's code is otherwise unchanged.
 from __future__ import annotations
 
 import argparse
-import json
 import sys
 from pathlib import Path
 from typing import Any
@@ -90,13 +89,8 @@ def run(args: argparse.Namespace) -> dict[str, Any]:
 
 
 def main() -> None:
-    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
-    parser.add_argument("--time-scale", type=float, default=0.1)
-    parser.add_argument("--output", choices=("text", "json"), default="text")
-    args = parser.parse_args()
-    results = run(args)
-    if args.output == "json":
-        print(json.dumps(results, indent=2))
+    results = bench.script_results(__doc__, run)
+    if results is None:
         return
     d, m = results["deploy"], results["module by module"]
     print(f"deploy:           critical path {d['critical_path_s']:.0f} s, longest wait {d['longest_wait_s']:.0f} s "
