@@ -117,7 +117,11 @@ def test_credentials_the_gateway_refuses_as_expired_are_renewed_and_the_call_ret
 
 
 def test_a_login_the_stand_in_refuses_ends_the_session(page: Page, deployed, shot):
+    answers = ticket_answers(page)
     sign_in(page, deployed["site_url"], "Bob Banner")
+    # The page saves the session again once its claim of older tickets is done, just before it lists them:
+    # tamper with it only after that, or the page's own save puts the real login back.
+    wait_for(page, lambda: ("GET", 200, "") in answers)
     shot("signed in")
     # The stored login no longer maps to the stored identity (as when the Facebook login behind a session is
     # revoked): on reload the renewal is refused (NotAuthorizedException) and the session ends.
