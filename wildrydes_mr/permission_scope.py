@@ -131,8 +131,9 @@ class Scope:
         return self._both("logs", f"log-group:/aws/lambda/{self.config.deployment}-*")
 
     def _key_function_roles(self) -> list[str]:
-        # build_api.regional_resources names each function's role after the function and its region.
-        return [self._iam(f"role/{name}-{region}")
+        from wildrydes_mr.workflows import build_api
+
+        return [self._iam(f"role/{build_api.function_role_name(name, region)}")
                 for region in self.config.regions.both for name in self._function_names()]
 
     def _key_web_identity_role(self) -> list[str]:

@@ -58,6 +58,11 @@ def function_name(ctx: Context, spec: FunctionSpec) -> str:
     return f"{ctx.config.deployment}-{spec.short_name}"
 
 
+def function_role_name(function: str, region: str) -> str:
+    """Each function's role is named after the function and its region (IAM is global; a role per region)."""
+    return f"{function}-{region}"
+
+
 def api_name(ctx: Context) -> str:
     return f"{ctx.config.deployment}-tickets"
 
@@ -104,7 +109,7 @@ def regional_resources(ctx: Context, region: str) -> tuple[list[Resource], RestA
     # not once each.
     for spec in FUNCTIONS:
         name = function_name(ctx, spec)
-        role_name = f"{name}-{region}"
+        role_name = function_role_name(name, region)
         resources.append(LogGroup(region, f"/aws/lambda/{name}"))
         resources.append(Role(region, role_name, lambda_trust_policy(), _function_policy(ctx, region, spec),
                               description=f"Wild Rydes {spec.short_name} function in {region}"))
