@@ -107,10 +107,13 @@ def run(ctx: Context, fault: str = faults.OUTAGE, report_dir: Path | None = None
         ctx.progress(f"injecting fault '{fault}' in {primary}")
         # The FIS experiment's duration is an upper bound in AWS seconds (the local cloud scales it); the
         # fault's removal stops it as soon as the game day is done.
+        requested = time.time()
         faults.inject(ctx, fault, primary, pause_seconds=(window + 3 * bound + 120) / scale)
         t0 = moments["fault"] = time.time()
         if faults.pauses_replication(ctx, fault) or fault == faults.REGION:
-            moments["replication paused"] = t0
+            # Replication may stop from the moment it was asked to (FIS pauses as the experiment starts, before
+            # StartExperiment's wait for "running" returns): the pause is drawn from the request on.
+            moments["replication paused"] = requested
         if fault == faults.REPLICATION:
             ctx.progress(f"replication paused; the primary keeps serving for the pause window ({window:.1f} s)")
             time.sleep(window)
