@@ -234,8 +234,12 @@ def test_dns_failover_signs_for_the_new_region(page: Page, cloud: FakeCloud, sho
     # Replicated; DNS points the failover name at the secondary, which the page does not know yet: it signs for
     # eu-west-1, the API refuses (403), the page asks /health, signs again for ap-southeast-1 and it goes through.
     cloud.replicated, cloud.primary.healthy = True, True
+    lists_before = len(cloud.calls_to("tickets", "GET"))
     page.reload()
     expect(tid(page, "region")).to_have_text(PRIMARY)
+    # The reloaded page lists the tickets through the failover name: let that answer come first, or its own 403
+    # and /health would teach the page the new region before the form's POST does.
+    wait_until(page, lambda: len(cloud.calls_to("tickets", "GET")) > lists_before, what="the reloaded page's list")
     cloud.point_failover_name(SECONDARY)
     create_ticket(page, "Created right after the failover to Singapore.")
     expect(tid(page, "ticket-item").first).to_contain_text("Created right after the failover to Singapore.")
