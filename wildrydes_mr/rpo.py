@@ -114,7 +114,10 @@ def lost_rows(check: DataCheck, t0: float, iso) -> list[dict[str, Any]]:
     rows = []
     for write in check.lost:
         back = check.reappeared_at.get(write.ticket_id)
+        # Sent and acknowledged: a create already running when the functions were throttled is acknowledged
+        # (and lost) after the outage began, however long it took.
         rows.append({"seq": write.seq, "description": write.description, "ticket_id": write.ticket_id,
+                     "sent_at": iso(write.sent_at), "sent_seconds": round(write.sent_at - t0, 3),
                      "acked_at": iso(write.acked_at), "seconds": round(write.acked_at - t0, 3),
                      "reappeared": (back is not None) if check.failback_checked else None,
                      "reappeared_at": iso(back)})

@@ -93,11 +93,15 @@ def test_replication_pause_loses_the_windows_writes_and_failback_brings_them_bac
     # are lost, each listed with its acknowledgement inside the window (after the pause, before the outage).
     rate = test_failover.WRITES_PER_SECOND / 0.25
     assert len(lost) >= 0.6 * window * rate, len(lost)
-    # (A create already running when the functions are throttled is still acknowledged: up to a moment after.)
+    # A create already running when the functions are throttled is still acknowledged, however long it takes on a
+    # busy machine: each lost write was sent before the outage and acknowledged after the pause was asked for.
     paused = moments["replication paused"]
-    assert all(paused - 0.1 <= w["seconds"] <= moments["outage"] + 0.6 for w in lost), [w["seconds"] for w in lost]
+    outside = [w for w in lost if not (paused - 0.1 <= w["seconds"] and w["sent_seconds"] <= moments["outage"] + 0.05)]
+    assert not outside, (moments, [(w["seq"], w["sent_seconds"], w["seconds"]) for w in outside])
     assert [w["seq"] for w in lost] == sorted(w["seq"] for w in lost)
-    assert 0.6 * window <= report["rpo_seconds"] <= moments["outage"] - paused + 0.6
+    stopped = report["primary_stopped_seconds"]
+    assert stopped >= moments["outage"] - 0.5  # the primary acknowledged writes until the outage
+    assert 0.6 * window <= report["rpo_seconds"] <= stopped - paused + 0.1
     assert report["real_seconds"]["rpo"] == pytest.approx(report["rpo_seconds"] / 0.1, abs=0.01)
     assert report["rpo_seconds"] == pytest.approx(report["primary_stopped_seconds"] - lost[0]["seconds"], abs=0.01)
     assert all(w["reappeared"] is True for w in lost)  # replication resumed with the failback
@@ -225,10 +229,13 @@ def test_game_day_aws_code_path_against_the_local_data_plane(replicated, monkeyp
     assert report["served_by"] == {"before": PRIMARY, "during": SECONDARY, "after": PRIMARY}
     assert report["writes"]["acknowledged"] > 10
     # The region fault on AWS pauses replication first, then throttles the functions: a write the primary
-    # acknowledged in between is lost (honestly), and none from before the pause (lag 0).
+    # acknowledged in between is lost (honestly), and none from before the pause (lag 0). A create already running
+    # when the functions are throttled is acknowledged (and lost) however late: it was sent before the outage.
     marks = {m["name"]: m["seconds"] for m in report["timeline"]}
-    assert all(marks["replication paused"] - 0.1 <= w["seconds"] <= marks["outage"] + 0.6
-               for w in report["lost_writes"]), report["lost_writes"]
+    paused, outage = marks["replication paused"], marks["outage"]
+    outside = [w for w in report["lost_writes"]
+               if not (paused - 0.1 <= w["seconds"] and w["sent_seconds"] <= outage + 0.05)]
+    assert not outside, (marks, [(w["seq"], w["sent_seconds"], w["seconds"]) for w in outside])
     # Detection as Route 53 decides it: FailureThreshold consecutive failures per checker, then the 18% rule —
     # about threshold × interval after the fault, not one interval (which the last results alone would say).
     assert report["detection_seconds"] is not None, "the observer never saw the primary unhealthy"

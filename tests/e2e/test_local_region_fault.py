@@ -32,8 +32,10 @@ def test_region_fault_with_lag_reports_the_writes_in_flight_as_lost_then_back(la
     lost = report["lost_writes"]
     assert lost, "writes acknowledged within the lag before the primary went dark must be missing"
     # Each was acknowledged in the last lag (plus a replicator poll) before T0: older writes had arrived. (An
-    # acknowledgement is timed when the canary reads the answer, which may come a moment after T0.)
-    assert all(-(LAG_SCALED + 0.3) <= w["seconds"] <= 0.5 for w in lost), [w["seconds"] for w in lost]
+    # acknowledgement is timed when the canary reads the answer, which may come after T0 on a busy machine; the
+    # write itself was sent before the region went dark.)
+    assert all(-(LAG_SCALED + 0.3) <= w["seconds"] and w["sent_seconds"] <= 0.05 for w in lost), \
+        [(w["sent_seconds"], w["seconds"]) for w in lost]
     assert 0 < report["rpo_seconds"] <= LAG_SCALED + 0.3
     assert report["real_seconds"]["rpo"] == pytest.approx(report["rpo_seconds"] / 0.1, abs=0.01)
     assert all(w["reappeared"] is True for w in lost)

@@ -90,6 +90,7 @@ class LocalWorld:
             self.gateways[region] = LocalGateway(region, self.endpoint, self.credentials, self.src_dir, self.admin,
                                                  principals=principals, outage=self.outage)
             self.gateways[region].start()
+        self.control.changes_go_to(self.gateways)
 
     def start_site(self, cache_ttl: float = 2.0) -> SiteServer:
         self.site = SiteServer(self.endpoint, self.identity, self.admin, outage=self.outage, cache_ttl=cache_ttl,

@@ -1,7 +1,8 @@
 """A local outage over the control-plane front (moto in-process) as the daemon wires it: the admin call that
 starts and ends it (only with the admin token), the region's API gateway answering 503 without invoking a
 function while the other region serves, the region's Cognito endpoint down while Facebook and the other region's
-Cognito serve, and the control plane reachable throughout."""
+Cognito serve, and the control plane reachable throughout; and a throttle made through the control plane taking
+effect with the very next request, as the game day's outage needs."""
 
 from __future__ import annotations
 
@@ -118,3 +119,25 @@ def test_the_regions_cognito_is_down_while_facebook_and_the_other_region_sign_in
     world.outage.end()
     assert world.cognito(f"/_cognito/{PRIMARY}/", "GetId", {"IdentityPoolId": world.pools[PRIMARY],
                                                              "Logins": logins}).status_code == 200
+
+
+def test_a_throttle_through_the_control_plane_applies_to_the_next_request_and_its_removal_too(world):
+    # The gateway caches definitions for a second (10 s at time_scale 0.1); the control plane tells it about a
+    # Lambda change once moto has applied it, so the outage begins when PutFunctionConcurrency returns.
+    lam = world.client("lambda", PRIMARY)
+    function = f"{PREFIX}-{PRIMARY}-echo"
+    assert health(world, PRIMARY).status_code == 200  # cached now
+    for _ in range(3):
+        lam.put_function_concurrency(FunctionName=function, ReservedConcurrentExecutions=0)
+        throttled = health(world, PRIMARY)
+        assert throttled.status_code == 500 and throttled.json() == {"message": "Internal server error"}
+        lam.delete_function_concurrency(FunctionName=function)
+        assert health(world, PRIMARY).status_code == 200
+    # A read changes nothing and a change in the other region leaves this gateway's cache alone.
+    other = world.client("lambda", SECONDARY)
+    other.put_function_concurrency(FunctionName=f"{PREFIX}-{SECONDARY}-echo", ReservedConcurrentExecutions=0)
+    try:
+        assert health(world, SECONDARY).status_code == 500
+        assert health(world, PRIMARY).status_code == 200
+    finally:
+        other.delete_function_concurrency(FunctionName=f"{PREFIX}-{SECONDARY}-echo")

@@ -75,6 +75,7 @@ def test_after_failback_each_lost_write_is_marked_back_or_not():
     assert [(r["seq"], r["reappeared"], r["seconds"]) for r in rows] == [(2, True, 2.0), (3, False, 3.0)]
     assert rows[0]["reappeared_at"] is not None and rows[1]["reappeared_at"] is None
     assert rows[0]["acked_at"] == "t101"
+    assert [(r["sent_seconds"], r["sent_at"]) for r in rows] == [(1.95, "t101"), (2.95, "t102")]
 
 
 def test_rows_before_the_failback_check_say_not_checked():

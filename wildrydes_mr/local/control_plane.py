@@ -12,6 +12,10 @@ reached through and refuses what AWS (and a careful emulator) would:
 - AWS FIS (fis.py, for requests signed for the `fis` service): templates FIS would refuse are refused here, and
   each experiment's state is set as FIS would hold it (running for its duration × time_scale, stopped on
   StopExperiment) before moto answers;
+- a change of a Lambda function or an API Gateway definition (a mutating request signed for `lambda` or
+  `apigateway`) is passed on to `on_change(service, region)` once moto has applied it: the region's gateway
+  forgets its cached definitions, so a throttle (reserved concurrency 0) or a new configuration takes effect with
+  the next request, as on AWS, rather than up to its cache's second later (10 s at time_scale 0.1);
 - the local cloud's own admin call, `/_local/outage` (outage.py): read, start or end a local outage, only with
   the daemon's random admin token (403 otherwise); the Origin and Host refusals above apply to it too.
 Everything else goes to moto as received.
@@ -23,6 +27,7 @@ import json
 import logging
 import os
 import re
+from collections.abc import Callable, Mapping
 from typing import Any
 from urllib.parse import urlsplit
 
@@ -39,6 +44,9 @@ MAX_BODY_BYTES = 64 * 1024 * 1024
 COGNITO_TARGET = "AWSCognitoIdentityService."
 ANSWERED_HERE = {"SetIdentityPoolRoles", "GetIdentityPoolRoles", "SetPrincipalTagAttributeMap",
                  "GetPrincipalTagAttributeMap"}
+# REST services whose changes the gateways must see at once (their mutating calls are these methods).
+CHANGE_NOTIFIED_SERVICES = frozenset({"lambda", "apigateway"})
+CHANGING_METHODS = frozenset({"POST", "PUT", "PATCH", "DELETE"})
 # SigV4's credential scope: Credential=<key id>/<date>/<region>/<service>/aws4_request
 SIGNED_REGION = re.compile(r"Credential=[^/,\s]+/\d{8}/([a-z0-9-]+)/")
 SIGNED_SERVICE = re.compile(r"Credential=[^/,\s]+/\d{8}/[a-z0-9-]+/([a-z0-9-]+)/aws4_request")
@@ -71,8 +79,27 @@ class ControlPlane(ServedBy):
         self.outage = outage
         self.admin_token = admin_token
         self.fis = fis
+        self.on_change: Callable[[str, str], None] | None = None  # (service, region): see the module docstring
+        self._moto = _moto_app()
         self._server = LocalHttpServer("control-plane", self.handle, max_body_bytes=MAX_BODY_BYTES, host=host,
-                                       port=port, passthrough=_moto_app(), request_handler=MotoRequestHandler)
+                                       port=port, passthrough=self._to_moto, request_handler=MotoRequestHandler)
+
+    def changes_go_to(self, gateways: Mapping[str, Any]) -> None:
+        """After a Lambda or API Gateway change signed for a region, that region's gateway forgets its cache."""
+        def forget(service: str, region: str) -> None:
+            if region in gateways:
+                gateways[region].invalidate()
+        self.on_change = forget
+
+    def _to_moto(self, environ: dict[str, Any], start_response: Callable[..., Any]) -> Any:
+        """moto answers (and has applied the request once this returns); then a change is passed on."""
+        answer = self._moto(environ, start_response)
+        if self.on_change is not None and environ.get("REQUEST_METHOD", "GET").upper() in CHANGING_METHODS:
+            authorization = environ.get("HTTP_AUTHORIZATION") or ""
+            service, region = SIGNED_SERVICE.search(authorization), SIGNED_REGION.search(authorization)
+            if service is not None and region is not None and service.group(1) in CHANGE_NOTIFIED_SERVICES:
+                self.on_change(service.group(1), region.group(1))
+        return answer
 
     def handle(self, request: HttpRequest) -> Any:
         """An answer of its own, or None for moto to answer."""

@@ -110,6 +110,7 @@ def run(runtime_file: Path, regions: list[str], lambda_src: Path, time_scale: fl
                                      outage=outage) for region in regions}
     for gateway in gateways.values():
         gateway.start()
+    control.changes_go_to(gateways)
     dns = DnsPlane(endpoint, gateways, admin.access_key_id, admin.secret_access_key, time_scale=time_scale)
     dns.start()
     replicator = Replicator(endpoint, regions, admin.access_key_id, admin.secret_access_key,

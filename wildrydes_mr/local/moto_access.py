@@ -52,6 +52,7 @@ class TtlCache:
         self._data: dict[Any, tuple[float, Any]] = {}
         self._locks: dict[Any, threading.Lock] = {}
         self._lock = threading.Lock()
+        self._generation = 0  # bumped by clear(): a read begun before it is not kept
 
     def get(self, key: Any, loader: Callable[[], Any]) -> Any:
         entry = self._data.get(key)
@@ -63,10 +64,14 @@ class TtlCache:
             entry = self._data.get(key)
             if entry is not None and entry[0] > time.monotonic():
                 return entry[1]
+            generation = self._generation
             value = loader()
-            self._data[key] = (time.monotonic() + self._ttl, value)
+            with self._lock:
+                if generation == self._generation:  # not cleared while reading: what it read may be stale
+                    self._data[key] = (time.monotonic() + self._ttl, value)
             return value
 
     def clear(self) -> None:
         with self._lock:
+            self._generation += 1
             self._data.clear()

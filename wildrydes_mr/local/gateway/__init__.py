@@ -7,10 +7,11 @@ get_stage, get_resources with methods embedded), matches the resource and method
 AWS_IAM method as API Gateway does — SigV4, then the caller's IAM policies for execute-api:Invoke
 (authorization) — and runs the integration: AWS_PROXY to Lambda (invocation, proxy_event) or MOCK (mock).
 
-Definitions are cached for `cache_ttl` seconds (1 s): a command that re-points an integration or updates a
-function is seen within a second (or at once after `invalidate()`), while a request on a warm route makes no
-moto call at all. Custom domain names are served through `handle_domain(domain, request)` (called by the DNS
-plane): the domain's base path mappings pick the API and stage.
+Definitions are cached for `cache_ttl` seconds (1 s), so that a request on a warm route makes no moto call at
+all; the control plane calls `invalidate()` after every change of a function or an API made through it, so a
+throttle, an updated function or a re-pointed integration is seen by the next request. Custom domain names
+are served through `handle_domain(domain, request)` (called by the DNS plane): the domain's base path mappings
+pick the API and stage.
 
 Answers mirror API Gateway's, including its quirks (commented where they occur). Known differences: moto has
 no per-deployment snapshot, so the live resources are served (a method change is visible without a new
@@ -130,7 +131,7 @@ class LocalGateway:
         self.stop()
 
     def invalidate(self) -> None:
-        """Forget cached definitions now (for a caller that just changed the API and cannot wait 1 s)."""
+        """Forget cached definitions now (the control plane calls it after a Lambda or API Gateway change)."""
         for cache in (self._api_cache, self._stage_cache, self._function_cache, self._domain_cache):
             cache.clear()
 
