@@ -11,6 +11,7 @@ import urllib.parse
 import boto3
 import pytest
 from fidelity import install as fidelity
+from fidelity.tables import make_global_table
 
 from wildrydes_mr.engine import teardown
 from wildrydes_mr.errors import WildrydesError
@@ -21,23 +22,13 @@ PRIMARY, SECONDARY = "eu-west-1", "ap-southeast-1"
 TABLE = "SXRTickets"
 
 
-def global_table() -> None:
-    """The tickets table in PRIMARY with a replica in SECONDARY (global tables 2019.11.21, on the layer)."""
-    ddb = boto3.client("dynamodb", PRIMARY)
-    ddb.create_table(TableName=TABLE, KeySchema=[{"AttributeName": "id", "KeyType": "HASH"}],
-                     AttributeDefinitions=[{"AttributeName": "id", "AttributeType": "S"}],
-                     BillingMode="PAY_PER_REQUEST",
-                     StreamSpecification={"StreamEnabled": True, "StreamViewType": "NEW_AND_OLD_IMAGES"})
-    ddb.update_table(TableName=TABLE, ReplicaUpdates=[{"Create": {"RegionName": SECONDARY}}])
-
-
 def state_of(experiment_id: str, region: str = PRIMARY) -> str:
     return boto3.client("fis", region).get_experiment(id=experiment_id)["experiment"]["state"]["status"]
 
 
 @pytest.fixture
 def made(make_context):
-    global_table()
+    make_global_table(TABLE, PRIMARY, SECONDARY)
     ctx = make_context(module="test-failover")
     return ctx, fis.ensure_pause_template(ctx, PRIMARY, 10)
 

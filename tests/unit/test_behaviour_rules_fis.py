@@ -11,6 +11,7 @@ import boto3
 import pytest
 from botocore.exceptions import ClientError
 from fidelity import install as fidelity
+from fidelity.tables import make_global_table
 from moto import mock_aws
 
 REGION, OTHER = "eu-west-1", "ap-southeast-1"
@@ -44,15 +45,6 @@ def template(role_arn: str = f"arn:aws:iam::{ACCOUNT}:role/pause", duration: str
                                   "selectionMode": "ALL"}},
             "actions": {"Pause": {"actionId": "aws:dynamodb:global-table-pause-replication",
                                   "parameters": {"duration": duration}, "targets": {"Tables": "Table"}}}}
-
-
-def global_table() -> None:
-    ddb = boto3.client("dynamodb", REGION)
-    ddb.create_table(TableName=TABLE, KeySchema=[{"AttributeName": "id", "KeyType": "HASH"}],
-                     AttributeDefinitions=[{"AttributeName": "id", "AttributeType": "S"}],
-                     BillingMode="PAY_PER_REQUEST",
-                     StreamSpecification={"StreamEnabled": True, "StreamViewType": "NEW_AND_OLD_IMAGES"})
-    ddb.update_table(TableName=TABLE, ReplicaUpdates=[{"Create": {"RegionName": OTHER}}])
 
 
 def broken(change) -> dict:
@@ -109,7 +101,7 @@ def test_a_valid_template_is_stored_and_an_update_is_checked_merged(layer):
 
 
 def test_an_experiment_initiates_runs_for_its_duration_then_completes(layer):
-    global_table()
+    make_global_table(TABLE, REGION, OTHER)
     client = boto3.client("fis", REGION)
     made = client.create_experiment_template(**template(role()))["experimentTemplate"]
     started = client.start_experiment(clientToken="x", experimentTemplateId=made["id"])["experiment"]
@@ -130,7 +122,7 @@ def test_an_experiment_initiates_runs_for_its_duration_then_completes(layer):
 
 
 def test_a_stopped_experiment_is_stopping_then_stopped(layer):
-    global_table()
+    make_global_table(TABLE, REGION, OTHER)
     client = boto3.client("fis", REGION)
     made = client.create_experiment_template(**template(role()))["experimentTemplate"]
     started = client.start_experiment(clientToken="x", experimentTemplateId=made["id"])["experiment"]
@@ -151,7 +143,7 @@ def test_an_experiment_fails_as_it_starts_when_its_role_or_target_does_not_resol
                          AttributeDefinitions=[{"AttributeName": "id", "AttributeType": "S"}],
                          BillingMode="PAY_PER_REQUEST")
     elif problem != "table missing":
-        global_table()
+        make_global_table(TABLE, REGION, OTHER)
     arn = f"arn:aws:iam::{ACCOUNT}:role/pause"
     if problem == "role trusts another service":
         arn = role({**FIS_TRUST, "Statement": [{**FIS_TRUST["Statement"][0],
@@ -171,7 +163,7 @@ def test_an_experiment_fails_as_it_starts_when_its_role_or_target_does_not_resol
 
 def test_a_replica_table_is_a_valid_target_too(layer):
     """FIS pauses the replica in the experiment's region: the replica's own region may be targeted."""
-    global_table()
+    make_global_table(TABLE, REGION, OTHER)
     client = boto3.client("fis", OTHER)
     arn = role(json.loads(json.dumps(FIS_TRUST).replace(REGION, OTHER)))
     body = template(arn)

@@ -64,7 +64,7 @@ def plan(ctx: Context, parallel: bool = True) -> list[Step]:
     return steps
 
 
-def _planned_only(ctx: Context, steps: list[Step], unplanned: dict[str, str]) -> list[Step]:
+def _planned_only(steps: list[Step], unplanned: dict[str, str]) -> list[Step]:
     """For --dry-run: a step that needs what does not exist yet (build-ui before any API is recorded, say)
     cannot be planned resource by resource; it is listed as to come, and so is everything after it."""
     def wrapped(step: Step) -> Step:
@@ -109,7 +109,7 @@ def run(ctx: Context, parallel: bool = True, preflight: bool = True,
     steps = plan(ctx, parallel)
     if ctx.dry_run:
         unplanned: dict[str, str] = {}
-        graph.run(_planned_only(ctx, steps, unplanned), ctx.progress, parallel=False)
+        graph.run(_planned_only(steps, unplanned), ctx.progress, parallel=False)
         return {"dry_run": True, "steps": [{"step": s.name, "needs": list(s.needs)} for s in graph.order(steps)],
                 "not_planned_in_detail": unplanned}
     done = graph.run(steps, ctx.progress, parallel=parallel)

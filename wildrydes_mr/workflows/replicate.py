@@ -12,7 +12,7 @@ from typing import Any
 from wildrydes_mr.aws import Clock
 from wildrydes_mr.engine import PLACEHOLDER, UPDATE, Action, Context, converge, converge_one, in_parallel
 from wildrydes_mr.errors import UsageError
-from wildrydes_mr.objectives import require_predicted_rto_within_objective
+from wildrydes_mr.objectives import predicted_failover, require_predicted_rto_within_objective
 from wildrydes_mr.resources import acm, domains, dynamodb_replica, route53
 from wildrydes_mr.resources.route53 import fqdn
 from wildrydes_mr.workflows import build_api, build_ui
@@ -168,7 +168,7 @@ def finish(ctx: Context, zone_id: str, regions: dict[str, dict[str, Any]], paral
         "failover_url": failover_url, "hosted_zone_id": zone_id,
         "regional_urls": {r: ctx.target.regional_url(r, regional_name(ctx, r)) for r in (primary, secondary)},
         "api_urls": {r: regions[r]["api_url"] for r in (primary, secondary)},
-        **require_predicted_rto_within_objective(ctx.config),
+        **predicted_failover(ctx.config),  # checked against the objective before anything was made
         "objectives": {"rto_seconds": ctx.config.objectives.rto_seconds,
                        "rpo_seconds": ctx.config.objectives.rpo_seconds}}
     if not ctx.dry_run:
