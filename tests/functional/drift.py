@@ -6,23 +6,17 @@ signing and the security headers policy."""
 
 from __future__ import annotations
 
-import io
 import json
-import zipfile
 
 import boto3
 from deploy_helpers import REGIONS
+from function_code import zipped
 
 from wildrydes_mr.config import Config
 
 PRIMARY = REGIONS[0]
 
 
-def _zip() -> bytes:
-    buffer = io.BytesIO()
-    with zipfile.ZipFile(buffer, "w") as archive:
-        archive.writestr("health.py", "def handler(event, context):\n    return {'statusCode': 500}\n")
-    return buffer.getvalue()
 
 
 def _by_name(items: list[dict], key: str, value: str) -> dict:
@@ -38,7 +32,8 @@ def trust_elsewhere(role: str) -> None:
 
 def make_drift(config: Config, apis: dict[str, str]) -> None:
     deployment = config.deployment
-    boto3.client("lambda", PRIMARY).update_function_code(FunctionName=f"{deployment}-health", ZipFile=_zip())
+    broken = zipped({"health.py": "def handler(event, context):\n    return {'statusCode': 500}\n"})
+    boto3.client("lambda", PRIMARY).update_function_code(FunctionName=f"{deployment}-health", ZipFile=broken)
     trust_elsewhere(f"{deployment}-health-{PRIMARY}")
     iam = boto3.client("iam")
     managed = iam.create_policy(PolicyName="someone-elses", PolicyDocument=json.dumps({

@@ -6,10 +6,8 @@ AWS_IAM. Each test module's `world` fixture builds its own from `build_world` (m
 
 from __future__ import annotations
 
-import io
 import json
 import textwrap
-import zipfile
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
@@ -20,6 +18,7 @@ import requests
 from botocore.auth import SigV4Auth
 from botocore.awsrequest import AWSRequest
 from botocore.credentials import Credentials
+from function_code import placeholder_package
 
 from wildrydes_mr.local.credentials import CredentialStore, LocalCredential
 from wildrydes_mr.local.gateway import LocalGateway
@@ -111,11 +110,6 @@ HANDLERS = {
 # ------------------------------------------------------------------------------------------------ the world
 
 
-def _zip() -> bytes:
-    buffer = io.BytesIO()
-    with zipfile.ZipFile(buffer, "w") as archive:
-        archive.writestr("placeholder.py", "# the local gateway runs the handler from lambda_src_dir\n")
-    return buffer.getvalue()
 
 
 class World:
@@ -188,7 +182,7 @@ def _build_api(endpoint: str, role_arn: str) -> str:
             Runtime="python3.12",
             Role=role_arn,
             Handler=handler,
-            Code={"ZipFile": _zip()},
+            Code={"ZipFile": placeholder_package()},
             Timeout=timeout,
             MemorySize=256,
             Environment={"Variables": env},

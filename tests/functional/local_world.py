@@ -10,11 +10,9 @@ by every test module of the process.
 
 from __future__ import annotations
 
-import io
 import json
 import os
 import textwrap
-import zipfile
 from pathlib import Path
 from typing import Any
 
@@ -22,6 +20,7 @@ import requests
 from botocore.auth import SigV4Auth
 from botocore.awsrequest import AWSRequest
 from botocore.credentials import Credentials
+from function_code import placeholder_package
 
 from wildrydes_mr.local.control_plane import ControlPlane
 from wildrydes_mr.local.credentials import CredentialStore, LocalCredential
@@ -49,11 +48,6 @@ ECHO = """
 CORS_ORIGIN = "http://127.0.0.1:8000"
 
 
-def _zip() -> bytes:
-    buffer = io.BytesIO()
-    with zipfile.ZipFile(buffer, "w") as archive:
-        archive.writestr("placeholder.py", "# the local gateway runs the handler from lambda_src_dir\n")
-    return buffer.getvalue()
 
 
 class LocalWorld:
@@ -164,7 +158,8 @@ def build_owner_api(world: LocalWorld, region: str, prefix: str) -> str:
         "Version": "2012-10-17", "Statement": [{"Effect": "Allow", "Principal": {"Service": "lambda.amazonaws.com"},
                                                 "Action": "sts:AssumeRole"}]}))["Role"]["Arn"]
     function = lam.create_function(FunctionName=f"{prefix}-echo", Runtime="python3.12", Role=role_arn,
-                                   Handler="echo.handler", Code={"ZipFile": _zip()}, Timeout=5)["FunctionArn"]
+                                   Handler="echo.handler", Code={"ZipFile": placeholder_package()},
+                                   Timeout=5)["FunctionArn"]
     api_id = apigw.create_rest_api(name=f"{prefix}-api", endpointConfiguration={"types": ["REGIONAL"]})["id"]
     parent = next(r["id"] for r in apigw.get_resources(restApiId=api_id)["items"] if r["path"] == "/")
     resources = {}

@@ -10,14 +10,12 @@ api.D. A DnsPlane runs over two LocalGateways at time_scale 0.05: a 10 s health 
 
 from __future__ import annotations
 
-import io
 import json
 import logging
 import os
 import textwrap
 import time
 import uuid
-import zipfile
 from collections.abc import Callable
 from typing import Any
 
@@ -26,6 +24,7 @@ os.environ.setdefault("MOTO_ACM_VALIDATION_WAIT", "0")  # moto reads it when it 
 import boto3  # noqa: E402
 import pytest  # noqa: E402
 import requests  # noqa: E402
+from function_code import placeholder_package
 
 from wildrydes_mr.local.credentials import CredentialStore, LocalCredential  # noqa: E402
 from wildrydes_mr.local.dns import DnsPlane  # noqa: E402
@@ -77,11 +76,6 @@ def _client(service: str, endpoint: str, region: str = PRIMARY) -> Any:
                         aws_access_key_id=ADMIN.access_key_id, aws_secret_access_key=ADMIN.secret_access_key)
 
 
-def _zip() -> bytes:
-    buffer = io.BytesIO()
-    with zipfile.ZipFile(buffer, "w") as archive:
-        archive.writestr("placeholder.py", "# the local gateway runs the handler from lambda_src_dir\n")
-    return buffer.getvalue()
 
 
 def _wait_for(predicate: Callable[[], Any], timeout: float, step: float = 0.05) -> Any:
@@ -100,7 +94,7 @@ def _build_region(endpoint: str, region: str, role_arn: str) -> dict[str, Any]:
     arns = {}
     for name, handler in (("dns-health", "app.health"), ("dns-ticket", "app.ticket")):
         arns[name] = lam.create_function(FunctionName=name, Runtime="python3.12", Role=role_arn, Handler=handler,
-                                         Code={"ZipFile": _zip()}, Timeout=5)["FunctionArn"]
+                                         Code={"ZipFile": placeholder_package()}, Timeout=5)["FunctionArn"]
     api_id = apigw.create_rest_api(name="dns-test", endpointConfiguration={"types": ["REGIONAL"]})["id"]
     root = next(r["id"] for r in apigw.get_resources(restApiId=api_id)["items"] if r["path"] == "/")
     for part, function, auth in (("health", "dns-health", "NONE"), ("ticket", "dns-ticket", "AWS_IAM")):

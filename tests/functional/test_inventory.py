@@ -6,14 +6,13 @@ deployment in the same account is never mixed in."""
 from __future__ import annotations
 
 import dataclasses
-import io
-import zipfile
 from pathlib import Path
 
 import boto3
 import pytest
 from botocore.exceptions import ClientError
 from fidelity import install as fidelity
+from function_code import zipped
 
 from wildrydes_mr import config as config_module
 from wildrydes_mr import state as state_module
@@ -70,19 +69,14 @@ def keys(records) -> set[tuple[str, str, str]]:
     return {(r["kind"], r["region"], r["name"]) for r in records}
 
 
-def lambda_zip() -> bytes:
-    buffer = io.BytesIO()
-    with zipfile.ZipFile(buffer, "w") as archive:
-        archive.writestr("main.py", "def handler(event, context):\n    return 1\n")
-    return buffer.getvalue()
 
 
 def make_function(region: str, name: str, tags: dict[str, str] | None = None) -> None:
     role = boto3.client("iam").get_role(RoleName="other-role")["Role"]["Arn"]
     fidelity.sleep(IAM_PROPAGATION_SECONDS)  # as on AWS, a role just made cannot be assumed by Lambda at once
     boto3.client("lambda", region).create_function(
-        FunctionName=name, Runtime="python3.12", Role=role, Handler="main.handler", Code={"ZipFile": lambda_zip()},
-        Tags=tags or {})
+        FunctionName=name, Runtime="python3.12", Role=role, Handler="main.handler",
+        Code={"ZipFile": zipped({"main.py": "def handler(event, context):\n    return 1\n"})}, Tags=tags or {})
 
 
 def make_table(region: str, name: str, tags: list[dict[str, str]] | None = None) -> None:
