@@ -139,6 +139,7 @@ def gateway_figures(api_url: str, region: str, endpoint: str, count: int) -> dic
     from botocore.credentials import Credentials
 
     from wildrydes_mr.apiclient import TicketsApi
+    from wildrydes_mr.resources.dynamodb import LISTING_INDEX
     from wildrydes_mr.targets import LOCAL_ACCESS_KEY_ID, LOCAL_SECRET_ACCESS_KEY
 
     api = TicketsApi(api_url, region, Credentials(LOCAL_ACCESS_KEY_ID, LOCAL_SECRET_ACCESS_KEY))
@@ -155,8 +156,8 @@ def gateway_figures(api_url: str, region: str, endpoint: str, count: int) -> dic
         ddb.get_item(TableName="SXRTickets", Key={"id": {"S": ticket["id"]}})
 
     def query() -> None:  # what the list handler itself asks moto for (for comparison; not the target's floor)
-        ddb.query(TableName="SXRTickets", IndexName="byCreatedOn", KeyConditionExpression="#k = :k",
-                  ExpressionAttributeNames={"#k": "kind"}, ExpressionAttributeValues={":k": {"S": "ticket"}},
+        ddb.query(TableName="SXRTickets", IndexName=LISTING_INDEX, KeyConditionExpression="#k = :k",
+                  ExpressionAttributeNames={"#k": "owner"}, ExpressionAttributeValues={":k": {"S": api.owner}},
                   ScanIndexForward=False, Limit=10)
 
     for _ in range(5):  # warm-up (the gateway starts the list function's worker on its first request)
