@@ -52,7 +52,10 @@ def stored_session(page: Page) -> dict | None:
 
 
 def refresh_list(page: Page) -> None:
-    page.get_by_role("button", name="Refresh", exact=True).click()
+    """Clicks Refresh and returns once the list's request has an answer (a list already on the page from before
+    would satisfy a check of its items at once, while the refresh is still in flight)."""
+    with page.expect_response(lambda r: r.request.method == "GET" and r.url.split("?")[0].endswith("/tickets")):
+        page.get_by_role("button", name="Refresh", exact=True).click()
 
 
 def serve_fake_facebook_sdk(page: Page, *, token: str, user_id: str, name: str) -> list[str]:

@@ -87,7 +87,9 @@ def test_replication_pause_loses_the_windows_writes_and_failback_brings_them_bac
     assert window == pytest.approx(2.0)  # 20 s × time_scale 0.1
     assert report["served_by"] == {"before": PRIMARY, "during": SECONDARY, "after": PRIMARY}
     moments = {m["name"]: m["seconds"] for m in report["timeline"]}
-    assert -1 < moments["replication paused"] <= 0 and moments["outage"] == pytest.approx(window, abs=0.5)
+    # Asked for before T0: FIS's template, StartExperiment and the wait for "running" take a moment (over a second
+    # on a busy machine); the outage follows the window later (after throttling three functions).
+    assert -5 < moments["replication paused"] <= 0 and window <= moments["outage"] <= window + 2
     lost = report["lost_writes"]
     # The canary writes 8 a second (test_failover.WRITES_PER_SECOND / max(time_scale, 0.25)): the window's writes
     # are lost, each listed with its acknowledgement inside the window (after the pause, before the outage).
@@ -100,7 +102,7 @@ def test_replication_pause_loses_the_windows_writes_and_failback_brings_them_bac
     assert not outside, (moments, [(w["seq"], w["sent_seconds"], w["seconds"]) for w in outside])
     assert [w["seq"] for w in lost] == sorted(w["seq"] for w in lost)
     stopped = report["primary_stopped_seconds"]
-    assert stopped >= moments["outage"] - 0.5  # the primary acknowledged writes until the outage
+    assert stopped >= moments["outage"] - 1.0  # the primary acknowledged writes until the outage (8 a second)
     assert 0.6 * window <= report["rpo_seconds"] <= stopped - paused + 0.1
     assert report["real_seconds"]["rpo"] == pytest.approx(report["rpo_seconds"] / 0.1, abs=0.01)
     assert report["rpo_seconds"] == pytest.approx(report["primary_stopped_seconds"] - lost[0]["seconds"], abs=0.01)
