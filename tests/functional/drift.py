@@ -17,8 +17,6 @@ from wildrydes_mr.config import Config
 PRIMARY = REGIONS[0]
 
 
-
-
 def _by_name(items: list[dict], key: str, value: str) -> dict:
     return next(item for item in items if item[key] == value)
 

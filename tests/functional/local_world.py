@@ -48,8 +48,6 @@ ECHO = """
 CORS_ORIGIN = "http://127.0.0.1:8000"
 
 
-
-
 class LocalWorld:
     def __init__(self, admin: LocalCredential, src_dir: Path) -> None:
         self.admin = admin

@@ -76,8 +76,6 @@ def _client(service: str, endpoint: str, region: str = PRIMARY) -> Any:
                         aws_access_key_id=ADMIN.access_key_id, aws_secret_access_key=ADMIN.secret_access_key)
 
 
-
-
 def _wait_for(predicate: Callable[[], Any], timeout: float, step: float = 0.05) -> Any:
     deadline = time.monotonic() + timeout
     while True:

@@ -253,7 +253,7 @@ def test_unknown_api_or_stage_is_404(world):
     assert world.http.get(world.gateway.url + "/", timeout=10).status_code == 404
 
 
-# --------------------------------------------------------------------------------------- function behaviour
+# -------------------------------------------------------------------------------------- pieces, no server
 
 
 def test_handle_never_raises_and_answers_500_when_moto_is_gone(tmp_path):

@@ -179,6 +179,3 @@ def test_stop_ends_the_worker_processes_and_open_connections(world):
             time.sleep(0.05)
     with pytest.raises(requests.ConnectionError):
         session.get(url, timeout=5)
-
-
-# -------------------------------------------------------------------------------------- pieces, no server

@@ -69,8 +69,6 @@ def keys(records) -> set[tuple[str, str, str]]:
     return {(r["kind"], r["region"], r["name"]) for r in records}
 
 
-
-
 def make_function(region: str, name: str, tags: dict[str, str] | None = None) -> None:
     role = boto3.client("iam").get_role(RoleName="other-role")["Role"]["Arn"]
     fidelity.sleep(IAM_PROPAGATION_SECONDS)  # as on AWS, a role just made cannot be assumed by Lambda at once

@@ -133,7 +133,7 @@ def test_a_throttle_through_the_control_plane_applies_to_the_next_request_and_it
         assert throttled.status_code == 500 and throttled.json() == {"message": "Internal server error"}
         lam.delete_function_concurrency(FunctionName=function)
         assert health(world, PRIMARY).status_code == 200
-    # A read changes nothing and a change in the other region leaves this gateway's cache alone.
+    # A throttle in the other region applies there, and this region's gateway goes on serving.
     other = world.client("lambda", SECONDARY)
     other.put_function_concurrency(FunctionName=f"{PREFIX}-{SECONDARY}-echo", ReservedConcurrentExecutions=0)
     try:

@@ -13,7 +13,7 @@ reached through and refuses what AWS (and a careful emulator) would:
   each experiment's state is set as FIS would hold it (running for its duration × time_scale, stopped on
   StopExperiment) before moto answers;
 - a change of a Lambda function or an API Gateway definition (a mutating request signed for `lambda` or
-  `apigateway`) is passed on to `on_change(service, region)` once moto has applied it: the region's gateway
+  `apigateway`) is passed on to `on_change(region)` once moto has applied it: the region's gateway
   forgets its cached definitions, so a throttle (reserved concurrency 0) or a new configuration takes effect with
   the next request, as on AWS, rather than up to its cache's second later (10 s at time_scale 0.1);
 - the local cloud's own admin call, `/_local/outage` (outage.py): read, start or end a local outage, only with
@@ -79,14 +79,14 @@ class ControlPlane(ServedBy):
         self.outage = outage
         self.admin_token = admin_token
         self.fis = fis
-        self.on_change: Callable[[str, str], None] | None = None  # (service, region): see the module docstring
+        self.on_change: Callable[[str], None] | None = None  # (the change's region): see the module docstring
         self._moto = _moto_app()
         self._server = LocalHttpServer("control-plane", self.handle, max_body_bytes=MAX_BODY_BYTES, host=host,
                                        port=port, passthrough=self._to_moto, request_handler=MotoRequestHandler)
 
     def changes_go_to(self, gateways: Mapping[str, Any]) -> None:
         """After a Lambda or API Gateway change signed for a region, that region's gateway forgets its cache."""
-        def forget(service: str, region: str) -> None:
+        def forget(region: str) -> None:
             if region in gateways:
                 gateways[region].invalidate()
         self.on_change = forget
@@ -98,7 +98,7 @@ class ControlPlane(ServedBy):
             authorization = environ.get("HTTP_AUTHORIZATION") or ""
             service, region = SIGNED_SERVICE.search(authorization), SIGNED_REGION.search(authorization)
             if service is not None and region is not None and service.group(1) in CHANGE_NOTIFIED_SERVICES:
-                self.on_change(service.group(1), region.group(1))
+                self.on_change(region.group(1))
         return answer
 
     def handle(self, request: HttpRequest) -> Any:
