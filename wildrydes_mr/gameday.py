@@ -4,7 +4,7 @@ watcher on what Route 53 sees, every moment in seconds from T0 (the fault).
 - canary: creates tickets through the failover name at a steady rate, from before T0 to the end; a write
   counts once the API acknowledged it (201).
 - prober: every interval, `GET /health` (unsigned) and a signed `GET /owners/operator/tickets` through the
-  failover name.
+  failover name; a probe is timed when both answers are in (a user is served when the answer arrives).
 - watcher: each region's health-check status and the region Route 53 answers with (see observers.py).
 Requests are signed for the region that serves (from /health); a 403 after a switch is retried once signed
 for the other region, since a signature is scoped to one region.
@@ -35,7 +35,7 @@ class Write:
 
 @dataclass
 class Probe:
-    at: float
+    at: float  # when both answers were in
     health_status: int | None
     region: str | None
     tickets_status: int | None
@@ -144,24 +144,23 @@ class GameDay:
 
     def _prober(self) -> None:
         while not self._stop.is_set():
-            at = time.time()
             health = self._safe(lambda: self._api(self.signing.current).health())
             region = health.body.get("region") if health is not None and isinstance(health.body, dict) else None
             if health is not None and health.status == 200 and region in self.regions:
                 self.signing.current = region
             tickets = self._safe(lambda: self._signed(lambda api: api.list_tickets(limit=1)))
-            self.recorder.add("probes", Probe(at, health.status if health else None, region,
+            self.recorder.add("probes", Probe(time.time(), health.status if health else None, region,
                                               tickets.status if tickets else None))
             self._stop.wait(self.probe_interval)
 
     def _watcher(self) -> None:
         while not self._stop.is_set():
-            at = time.time()
             try:
-                self.recorder.add("route53", {"at": at, "health": self.observer.health(),
-                                              "dns": self.observer.dns_region()})
+                health, dns = self.observer.health(), self.observer.dns_region()
+                # Timed when the answers are in: what they show was true by then (not necessarily at the start).
+                self.recorder.add("route53", {"at": time.time(), "health": health, "dns": dns})
             except Exception as exc:  # noqa: BLE001 - an observation gap is recorded, not fatal
-                self.recorder.add("route53", {"at": at, "error": str(exc)})
+                self.recorder.add("route53", {"at": time.time(), "error": str(exc)})
             # Route 53's GetHealthCheckStatus is "not for high query rates": the AWS observer polls less often.
             self._stop.wait(self.observer.poll_interval or self.probe_interval)
 
@@ -191,6 +190,12 @@ class GameDay:
         with self.recorder.lock:
             regions = [p.region for p in self.recorder.probes if p.at < moment and p.health_status == 200]
         return regions[-1] if regions else None
+
+    def detected(self, after: float, region: str) -> float | None:
+        """When Route 53 judged `region` unhealthy after `after`: by the health check's own clock where the
+        observer can tell, else the first observation that showed it."""
+        exact = self._safe(lambda: self.observer.became_unhealthy(region, after))
+        return exact or self.route53_moment(after, lambda o: o["health"].get(region) == "unhealthy")
 
     def route53_moment(self, after: float, test) -> float | None:
         with self.recorder.lock:

@@ -59,6 +59,10 @@ class Observer(Protocol):
     def dns_region(self) -> str | None:
         """The region Route 53 answers the failover name with now (a fresh lookup)."""
 
+    def became_unhealthy(self, region: str, after: float) -> float | None:
+        """When Route 53 itself judged `region` unhealthy, at or after `after` (epoch seconds), by the health
+        check's own clock; None when the source does not say (the game day then takes the first observation)."""
+
 
 class LocalObserver:
     poll_interval: float | None = None  # the local DNS plane is cheap to read: the game day's probe interval
@@ -76,6 +80,12 @@ class LocalObserver:
 
     def dns_region(self) -> str | None:
         return self._status().get("dns_answer")
+
+    def became_unhealthy(self, region: str, after: float) -> float | None:
+        # The DNS plane records each health transition as it makes it: exact, unlike a sampled observation.
+        return next((event["time"] for event in self._status().get("events", [])
+                     if event.get("kind") == "health" and event.get("region") == region
+                     and event.get("state") == UNHEALTHY and event["time"] >= after), None)
 
 
 class CheckerHistory:
@@ -102,6 +112,16 @@ class CheckerHistory:
             if run >= threshold:
                 state = passed
         return state
+
+    def turned_unhealthy(self, threshold: int, after: float) -> float | None:
+        """The CheckedTime (epoch seconds) of the first result at or after `after` that ends a run of
+        `threshold` failures: the moment this checker considered the endpoint unhealthy."""
+        run = 0
+        for checked_time, passed in self.results:
+            run = 0 if passed else run + 1
+            if run >= threshold and checked_time.timestamp() >= after:
+                return checked_time.timestamp()
+        return None
 
 
 def verdict(states: list[bool | None]) -> str:
@@ -160,6 +180,19 @@ class AwsObserver:
 
     def health(self) -> dict[str, str]:
         return {region: verdict(self.observe(check_id)) for region, check_id in self.checks.items()}
+
+    def became_unhealthy(self, region: str, after: float) -> float | None:
+        """From the results seen (each checker's CheckedTime), the moment the 18% rule turned: when enough
+        checkers had each seen FailureThreshold consecutive failures that 18% or fewer could still be healthy.
+        Exact only for the results seen: the observer must poll at least once per RequestInterval."""
+        checkers = list(self.history.get(self.checks.get(region, ""), {}).values())
+        if not checkers:
+            return None
+        # The fewest unhealthy checkers with which 18% or fewer can still be healthy.
+        needed = next(k for k in range(len(checkers) + 1)
+                      if (len(checkers) - k) * 100 <= self.HEALTHY_PERCENT * len(checkers))
+        turned = sorted(t for c in checkers if (t := c.turned_unhealthy(self.failure_threshold, after)) is not None)
+        return turned[needed - 1] if needed and len(turned) >= needed else None
 
     def dns_region(self) -> str | None:
         answer = self.route53.test_dns_answer(HostedZoneId=self.zone_id, RecordName=self.failover_name,

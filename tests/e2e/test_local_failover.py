@@ -61,7 +61,8 @@ def test_failover_and_failback_pass_within_objectives(replicated, fault):
     assert report["served_by"] == {"before": PRIMARY, "during": SECONDARY, "after": PRIMARY}
     assert report["lost_writes"] == [] and report["rpo_seconds"] == 0
     assert report["rto_seconds"] <= report["objectives"]["rto_seconds"]
-    # Consistent with the prediction (scaled by time_scale): not before detection, not after the prediction.
+    # Consistent with the prediction (scaled by time_scale): not before detection (the DNS plane's own moment of
+    # the verdict), not after the prediction.
     assert report["detection_seconds"] is not None and report["dns_seconds"] is not None
     assert report["detection_seconds"] <= report["rto_seconds"] <= report["predicted_rto_seconds"] + 2
     assert report["failback_seconds"] is not None
@@ -242,8 +243,11 @@ def test_game_day_aws_code_path_against_the_local_data_plane(replicated, monkeyp
     # about threshold × interval after the fault, not one interval (which the last results alone would say).
     assert report["detection_seconds"] is not None, "the observer never saw the primary unhealthy"
     assert (threshold - 1) * interval <= report["detection_seconds"] <= (threshold + 1.5) * interval + 1
+    # The moment is the CheckedTime of the result that tipped the 18% rule (the fleet's own clock), not when a
+    # poll saw it; a result the observer missed (a poll later than an interval on a busy machine) shifts it by one
+    # interval, no more.
     assert abs(fleet.unhealthy_since(PRIMARY) - (iso_seconds(report["t0"]) + report["detection_seconds"])) < \
-        interval + 1
+        interval + 0.05
     assert report["dns_seconds"] >= report["detection_seconds"]
     assert report["detection_seconds"] <= report["rto_seconds"] <= report["predicted_rto_seconds"]
     # On AWS the region fault is the application-tier outage and replication paused through FIS: the template

@@ -272,3 +272,43 @@ def test_poll_intervals_and_arguments():
         make(FakeRoute53(), failure_threshold=0)
     with pytest.raises(ValueError):
         make(FakeRoute53(), poll_interval=0)
+
+
+def test_the_moment_of_detection_is_the_checked_time_that_tipped_the_18_percent_rule():
+    interval = 10.0
+    checkers = Checkers(endpoint_fails_at(FAIL_AT), interval=interval)
+    observer = make(FakeRoute53(checkers), failure_threshold=3)
+    seen = timeline(checkers, lambda: observer.health()[PRIMARY], FAIL_AT + 100)
+
+    # Each checker turns unhealthy at its third failed probe; with 16 checkers at most 2 (12.5%) may stay
+    # healthy, so the check turns when the 14th checker does.
+    third_failures = sorted(phase + math.ceil((FAIL_AT - phase) / interval) * interval + 2 * interval
+                            for phase in checkers.phases)
+    exact = observer.became_unhealthy(PRIMARY, EPOCH.timestamp())
+    assert exact == pytest.approx(EPOCH.timestamp() + third_failures[13])
+    # The polls saw it later (every 5 s), never earlier.
+    assert exact <= EPOCH.timestamp() + first(seen, "unhealthy") < exact + POLL
+    # A moment asked for after the whole failure: none yet; an unknown region: none.
+    assert observer.became_unhealthy(PRIMARY, EPOCH.timestamp() + FAIL_AT + 100) is None
+    assert observer.became_unhealthy(SECONDARY, EPOCH.timestamp()) is None
+
+
+def test_a_check_not_unhealthy_enough_has_no_moment_of_detection():
+    checkers = Checkers(lambda i, t: i < 3 or t < FAIL_AT)  # 3 of 16 (18.75%) keep passing: still healthy
+    observer = make(FakeRoute53(checkers), failure_threshold=3)
+    timeline(checkers, observer.health, FAIL_AT + 100)
+    assert observer.health() == {PRIMARY: "healthy"}
+    assert observer.became_unhealthy(PRIMARY, EPOCH.timestamp()) is None
+
+
+def test_the_local_observer_takes_the_dns_planes_own_transition_time(monkeypatch):
+    events = [{"kind": "health", "region": PRIMARY, "state": "unhealthy", "time": 90.0},
+              {"kind": "route", "region": SECONDARY, "time": 101.0},
+              {"kind": "health", "region": SECONDARY, "state": "unhealthy", "time": 102.0},
+              {"kind": "health", "region": PRIMARY, "state": "healthy", "time": 103.0},
+              {"kind": "health", "region": PRIMARY, "state": "unhealthy", "time": 104.5}]
+    observer = LocalObserver("/nowhere")
+    monkeypatch.setattr(observer, "_status", lambda: {"events": events})
+    assert observer.became_unhealthy(PRIMARY, 100.0) == 104.5
+    assert observer.became_unhealthy(PRIMARY, 80.0) == 90.0
+    assert observer.became_unhealthy(PRIMARY, 105.0) is None

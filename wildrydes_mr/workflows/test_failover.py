@@ -144,7 +144,7 @@ def run(ctx: Context, fault: str = faults.OUTAGE, report_dir: Path | None = None
             faults.remove(ctx)
         gameday.stop()
 
-    moments["detection"] = gameday.route53_moment(origin, lambda o: o["health"].get(primary) == "unhealthy")
+    moments["detection"] = gameday.detected(origin, primary)
     moments["dns switch"] = gameday.route53_moment(origin, lambda o: o["dns"] == secondary)
     primary_api, secondary_api = (_regional_api(ctx, r, credentials) for r in (primary, secondary))
     if check is None:

@@ -213,8 +213,8 @@ class DnsPlane(Resolution, HealthChecking):
             "time_scale": self.time_scale,
         }
 
-    def _event(self, **fields: Any) -> None:
-        now = time.time()
+    def _event(self, when: float | None = None, **fields: Any) -> None:
+        now = time.time() if when is None else when
         event = {"time": now, "at": now_iso(now), **fields}
         with self._events_lock:
             self._events.append(event)

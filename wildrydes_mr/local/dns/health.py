@@ -119,6 +119,9 @@ class HealthChecking:
         config = checker.config
         kind = str(config.get("Type") or "")
         before = checker.reported()
+        # The moment of the verdict, taken before it shows in any answer (a client must not be served by the new
+        # verdict before the time the event records).
+        decided_at = time.time()
         if config.get("Disabled"):
             pass  # Route 53 stops probing and considers the check healthy
         elif kind == "CALCULATED":
@@ -137,7 +140,8 @@ class HealthChecking:
         else:
             ok, reason, status = self._probe(checker.id, config)
             checker.probes += 1
-            checker.last = {"time": time.time(), "ok": ok, "reason": reason, "status": status}
+            decided_at = time.time()
+            checker.last = {"time": decided_at, "ok": ok, "reason": reason, "status": status}
             if ok:
                 checker.successes, checker.failures = checker.successes + 1, 0
             else:
@@ -150,7 +154,7 @@ class HealthChecking:
         after = checker.reported()
         if after != before:
             endpoint = self._resolve(self._current_snapshot(), checker.fqdn) if checker.fqdn else None
-            self._event(kind="health", health_check_id=checker.id, fqdn=checker.fqdn or None,
+            self._event(when=decided_at, kind="health", health_check_id=checker.id, fqdn=checker.fqdn or None,
                         region=endpoint.region if endpoint else None, state=HEALTHY if after else UNHEALTHY,
                         reason=checker.last.get("reason"))
 
