@@ -198,11 +198,14 @@ class Aws:
                     if progress:
                         progress(f"waiting {wait:.0f} s: AWS allows {key} once every {window:.0f} s")
                     self.clock.sleep(wait)
-                self._last_paced[key] = self.clock.monotonic()
+                # The window counts from when AWS answered, not from when the request left: a request slow to
+                # arrive (a slow connection, botocore's own retries) was accepted late, and the next one must not
+                # arrive inside its window. A throttled answer moves the window to AWS's Retry-After.
                 try:
-                    return action()
+                    result = action()
                 except ClientError as exc:
-                    if error_code(exc) != "TooManyRequestsException" or self.clock.monotonic() >= deadline:
+                    answered = self._last_paced[key] = self.clock.monotonic()
+                    if error_code(exc) != "TooManyRequestsException" or answered >= deadline:
                         raise
                     retry_after = exc.response.get("retryAfterSeconds") or \
                         exc.response.get("ResponseMetadata", {}).get("HTTPHeaders", {}).get("retry-after")
@@ -212,7 +215,13 @@ class Aws:
                         pause = window
                     if progress:
                         progress(f"{key}: AWS asks to retry in {pause:.0f} s (account rate limit)")
-                    self._last_paced[key] = self.clock.monotonic() + pause - window
+                    self._last_paced[key] = answered + pause - window
+                    continue
+                except BaseException:
+                    self._last_paced[key] = self.clock.monotonic()
+                    raise
+                self._last_paced[key] = self.clock.monotonic()
+                return result
 
     def wait_until(self, probe: Callable[[], bool], *, what: str, timeout: float, interval: float,
                    progress: Callable[[str], None] | None = None, clock: Clock | None = None) -> None:

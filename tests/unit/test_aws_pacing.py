@@ -88,3 +88,26 @@ def test_a_wait_on_another_clock_leaves_awss_clock_alone():
     assert aws.clock.sleeps == [] and time.monotonic() >= ready_at
     with pytest.raises(Exception, match="timed out after 60 s"):
         aws.wait_until(lambda: False, what="AWS", timeout=60, interval=10)  # AWS's clock: instant, simulated
+
+
+def test_the_window_counts_from_the_answer_so_a_request_slow_to_arrive_keeps_the_next_one_out_of_its_window():
+    """Two regions' threads share the account's window: a request that took 10 s to reach AWS (a slow
+    connection, botocore's own retries) was accepted 10 s after it left; the next must arrive 30 s after that."""
+    aws = Aws(clock=Clock())
+    arrivals = []
+
+    def slow_to_arrive():
+        aws.clock.t += 10
+        arrivals.append(aws.clock.t)
+
+    aws.paced("apigateway:CreateDomainName", 30, slow_to_arrive, timeout=300)
+    aws.paced("apigateway:CreateDomainName", 30, lambda: arrivals.append(aws.clock.t), timeout=300)
+    assert arrivals[1] - arrivals[0] >= 30, arrivals
+
+    def fails():
+        aws.clock.t += 5
+        raise ConnectionError("reset")
+    with pytest.raises(ConnectionError):  # a request that failed in flight may still have been accepted
+        aws.paced("apigateway:CreateDomainName", 30, fails, timeout=300)
+    aws.paced("apigateway:CreateDomainName", 30, lambda: arrivals.append(aws.clock.t), timeout=300)
+    assert arrivals[2] - (arrivals[1] + 30 + 5) >= 30 - 1e-9, arrivals
