@@ -63,3 +63,12 @@ def aws_behaviour(aws_contract):
     harness.contract = aws_contract.contract  # one contract record for the test
     fidelity.activate(harness)
     return harness
+
+
+# `./run test` runs the in-process tests on both cores (pytest-xdist, a file per worker): the longest file goes
+# first, so that it does not run alone at the end.
+LONGEST_FIRST = ("tests/functional/test_resilience.py",)
+
+
+def pytest_collection_modifyitems(items):
+    items.sort(key=lambda item: not item.nodeid.startswith(LONGEST_FIRST))

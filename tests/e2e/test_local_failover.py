@@ -241,8 +241,10 @@ def test_game_day_aws_code_path_against_the_local_data_plane(replicated, monkeyp
     assert not outside, (marks, [(w["seq"], w["sent_seconds"], w["seconds"]) for w in outside])
     # Detection as Route 53 decides it: FailureThreshold consecutive failures per checker, then the 18% rule —
     # about threshold × interval after the fault, not one interval (which the last results alone would say).
+    # Counted from the outage mark, which is taken once the fault is in place: a checker's first failure may
+    # come while the functions are still being throttled, a moment before the mark.
     assert report["detection_seconds"] is not None, "the observer never saw the primary unhealthy"
-    assert (threshold - 1) * interval <= report["detection_seconds"] <= (threshold + 1.5) * interval + 1
+    assert (threshold - 1.5) * interval <= report["detection_seconds"] <= (threshold + 1.5) * interval + 1
     # The moment is the CheckedTime of the result that tipped the 18% rule (the fleet's own clock), not when a
     # poll saw it; a result the observer missed (a poll later than an interval on a busy machine) shifts it by one
     # interval, no more.
