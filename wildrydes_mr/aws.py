@@ -198,14 +198,13 @@ class Aws:
                     if progress:
                         progress(f"waiting {wait:.0f} s: AWS allows {key} once every {window:.0f} s")
                     self.clock.sleep(wait)
-                # The window counts from when AWS answered, not from when the request left: a request slow to
-                # arrive (a slow connection, botocore's own retries) was accepted late, and the next one must not
-                # arrive inside its window. A throttled answer moves the window to AWS's Retry-After.
+                # The window counts from when AWS answered (success or error), not from when the request left: a
+                # request slow to arrive (a slow connection, botocore's own retries) was accepted late, and the next
+                # one must not arrive inside its window. A throttled answer moves the window to AWS's Retry-After.
                 try:
-                    result = action()
+                    return action()
                 except ClientError as exc:
-                    answered = self._last_paced[key] = self.clock.monotonic()
-                    if error_code(exc) != "TooManyRequestsException" or answered >= deadline:
+                    if error_code(exc) != "TooManyRequestsException" or self.clock.monotonic() >= deadline:
                         raise
                     retry_after = exc.response.get("retryAfterSeconds") or \
                         exc.response.get("ResponseMetadata", {}).get("HTTPHeaders", {}).get("retry-after")
@@ -215,13 +214,10 @@ class Aws:
                         pause = window
                     if progress:
                         progress(f"{key}: AWS asks to retry in {pause:.0f} s (account rate limit)")
-                    self._last_paced[key] = answered + pause - window
-                    continue
-                except BaseException:
-                    self._last_paced[key] = self.clock.monotonic()
-                    raise
-                self._last_paced[key] = self.clock.monotonic()
-                return result
+                finally:
+                    answered = self._last_paced[key] = self.clock.monotonic()
+                # Only a throttled answer gets here.
+                self._last_paced[key] = answered + pause - window
 
     def wait_until(self, probe: Callable[[], bool], *, what: str, timeout: float, interval: float,
                    progress: Callable[[str], None] | None = None, clock: Clock | None = None) -> None:

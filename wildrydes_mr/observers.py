@@ -186,13 +186,12 @@ class AwsObserver:
         checkers had each seen FailureThreshold consecutive failures that 18% or fewer could still be healthy.
         Exact only for the results seen: the observer must poll at least once per RequestInterval."""
         checkers = list(self.history.get(self.checks.get(region, ""), {}).values())
-        if not checkers:
-            return None
-        # The fewest unhealthy checkers with which 18% or fewer can still be healthy.
-        needed = next(k for k in range(len(checkers) + 1)
-                      if (len(checkers) - k) * 100 <= self.HEALTHY_PERCENT * len(checkers))
         turned = sorted(t for c in checkers if (t := c.turned_unhealthy(self.failure_threshold, after)) is not None)
-        return turned[needed - 1] if needed and len(turned) >= needed else None
+        for count, moment in enumerate(turned, start=1):
+            # The others counted as possibly healthy, as `verdict` counts an undetermined checker.
+            if verdict([False] * count + [None] * (len(checkers) - count)) == UNHEALTHY:
+                return moment
+        return None
 
     def dns_region(self) -> str | None:
         answer = self.route53.test_dns_answer(HostedZoneId=self.zone_id, RecordName=self.failover_name,
